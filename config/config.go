@@ -1,0 +1,152 @@
+package config
+
+import "time"
+
+// Config is the whole configuration. Optional sections are nil when the file
+// leaves them out, so callers can tell "not configured" from "configured
+// with defaults".
+type Config struct {
+	Mastodon *Mastodon `toml:"mastodon"`
+	Admins   Admins    `toml:"admins,omitempty"` // omitted when empty: a present [admins] must list someone
+	Compose  *Compose  `toml:"compose"`
+	Backup   *Backup   `toml:"backup"`
+	State    State     `toml:"state"`
+	Log      Log       `toml:"log"`
+	Confirm  Confirm   `toml:"confirm"`
+	Schedule Schedule  `toml:"schedule"`
+
+	path string // file the config was loaded from
+}
+
+// Mastodon is the bot account's connection. It is optional because the
+// console drives the same pipeline without Mastodon.
+type Mastodon struct {
+	// Server is the instance's base URL, normalized: lower-case scheme and
+	// host, no trailing slash.
+	Server          string `toml:"server" example:"\"https://social.example.coop\""`
+	AccessToken     Secret `toml:"access_token"`
+	AccessTokenFile string `toml:"access_token_file" example:"\"/run/secrets/mastodon_token\""`
+	// StaleAfter bounds how old a state-changing command found by catch-up
+	// may be and still run; an older one asks again.
+	StaleAfter Duration `toml:"stale_after"`
+}
+
+func (m *Mastodon) setDefaults() { m.StaleAfter = Duration(10 * time.Minute) }
+
+// Admins lists who may command the bot.
+type Admins struct {
+	// Accounts are full accts (user@domain), normalized: no leading "@",
+	// lower-case domain.
+	Accounts []string `toml:"accounts" example:"[\"alice@example.org\"]"`
+}
+
+// Compose locates the docker-compose deployment of Mastodon.
+type Compose struct {
+	// Project is the Compose project name, matched against container labels.
+	Project string `toml:"project" example:"\"mastodon\""`
+	// Directory is the project directory on the Docker host, as found in
+	// the com.docker.compose.project.working_dir label.
+	Directory string `toml:"directory" example:"\"/opt/mastodon\""`
+	// DockerHost overrides DOCKER_HOST; empty means DOCKER_HOST, else the
+	// local socket.
+	DockerHost string `toml:"docker_host" example:"\"unix:///var/run/docker.sock\""`
+}
+
+// Backup configures database backups to S3. The section being present
+// enables backups.
+type Backup struct {
+	Database string `toml:"database" example:"\"mastodon_production\""`
+	// Source is "exec" (pg_dump inside the Compose db service) or "host"
+	// (pg_dump on the bot's host, connecting to Host).
+	Source string `toml:"source" example:"\"exec\""`
+	// Schedule is when the nightly backup runs; empty means only on demand.
+	Schedule CronSpec   `toml:"schedule"`
+	Host     BackupHost `toml:"host"`
+	S3       S3         `toml:"s3"`
+}
+
+// Backup sources.
+const (
+	SourceExec = "exec"
+	SourceHost = "host"
+)
+
+func (b *Backup) setDefaults() {
+	b.Database = "mastodon_production"
+	b.Source = SourceExec
+	b.Host = BackupHost{Address: "127.0.0.1:5432", User: "postgres"}
+	b.S3 = S3{Region: "us-east-1", Prefix: "tootops"}
+}
+
+// BackupHost is the PostgreSQL server reached directly when Backup.Source is
+// "host".
+type BackupHost struct {
+	Address      string `toml:"address" example:"\"127.0.0.1:5432\""`
+	User         string `toml:"user" example:"\"postgres\""`
+	Password     Secret `toml:"password"`
+	PasswordFile string `toml:"password_file" example:"\"/run/secrets/pg_password\""`
+}
+
+// S3 is where backups go. Empty keys mean the AWS SDK's default credentials.
+type S3 struct {
+	// Endpoint is for S3-compatible stores; empty means AWS.
+	Endpoint string `toml:"endpoint" example:"\"https://fra1.digitaloceanspaces.com\""`
+	Region   string `toml:"region" example:"\"us-east-1\""`
+	Bucket   string `toml:"bucket" example:"\"coop-backups\""`
+	// Prefix is prepended to object keys, without leading or trailing '/'.
+	Prefix              string `toml:"prefix" example:"\"tootops\""`
+	PathStyle           bool   `toml:"path_style"`
+	AccessKeyID         Secret `toml:"access_key_id"`
+	AccessKeyIDFile     string `toml:"access_key_id_file" example:"\"/run/secrets/s3_key_id\""`
+	SecretAccessKey     Secret `toml:"secret_access_key"`
+	SecretAccessKeyFile string `toml:"secret_access_key_file" example:"\"/run/secrets/s3_secret\""`
+}
+
+// State is the bot's embedded store.
+type State struct {
+	// Path is resolved against the config file's directory.
+	Path string `toml:"path" example:"\"tootops.db\""`
+}
+
+// Log configures the logger built in main.
+type Log struct {
+	Level  string `toml:"level" example:"\"info\""`
+	Format string `toml:"format" example:"\"auto\""`
+}
+
+// Confirm governs how state-changing commands are confirmed.
+type Confirm struct {
+	// Window is how long a pending confirmation stays valid.
+	Window Duration `toml:"window"`
+	// SecondAdmin names commands that need a different admin's approval.
+	// The bot checks them against its command registry.
+	SecondAdmin []string `toml:"second_admin" example:"[\"upgrade\"]"`
+	// AllowInlineYes lets "--yes" skip the question.
+	AllowInlineYes bool `toml:"allow_inline_yes"`
+}
+
+// Schedule governs cron jobs.
+type Schedule struct {
+	// CatchUp is how late a run missed while the bot was down may still run
+	// once at start; 0 never catches up.
+	CatchUp Duration `toml:"catch_up"`
+}
+
+// Default returns the configuration used for every key the file leaves
+// out. Optional sections are nil; their defaults apply once they are present.
+func Default() Config {
+	return Config{
+		State:    State{Path: "tootops.db"},
+		Log:      Log{Level: "info", Format: "auto"},
+		Confirm:  Confirm{Window: Duration(2 * time.Minute)},
+		Schedule: Schedule{CatchUp: Duration(time.Hour)},
+	}
+}
+
+// defaulter is implemented by optional sections, whose defaults are laid
+// down when the file creates them and before the file's keys are decoded.
+type defaulter interface{ setDefaults() }
+
+// Path returns the file the config was loaded from, or "" if it was parsed
+// from a reader.
+func (c *Config) Path() string { return c.path }

@@ -1,0 +1,270 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Problem is one thing wrong with the config.
+type Problem struct {
+	Key string // full TOML key such as "backup.s3.bucket"; "" for the file as a whole
+	Msg string // what is wrong and what is accepted
+}
+
+func (p Problem) String() string {
+	if p.Key == "" {
+		return p.Msg
+	}
+	return p.Key + ": " + p.Msg
+}
+
+// Problems is every problem found, so an admin fixes the file in one pass.
+type Problems []Problem
+
+// Error is one "key: msg" line per problem.
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (ps *Problems) add(key, format string, args ...any) {
+	*ps = append(*ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// err returns ps as an error, or a nil interface when there are none.
+func (ps Problems) err() error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return ps
+}
+
+// Validate checks the values in c and returns Problems sorted by key, or
+// nil. Load and Parse call it; call it again after changing a Config by hand.
+func (c *Config) Validate() error {
+	ps := c.problems()
+	slices.SortStableFunc(ps, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
+	return ps.err()
+}
+
+// RequireMastodonToken reports what is missing to connect to Mastodon. The
+// token is not required by Validate because the console and offline checks
+// run without it.
+func (c *Config) RequireMastodonToken() error {
+	var ps Problems
+	switch {
+	case c.Mastodon == nil:
+		ps.add("mastodon", `required to connect to Mastodon: add a [mastodon] section with server = "https://…" and the bot account's access token`)
+	case !c.Mastodon.AccessToken.IsSet():
+		ps.add("mastodon.access_token", "required to connect to Mastodon: set access_token, access_token_file (a file holding the token) or the TOOTOPS_MASTODON_ACCESS_TOKEN environment variable to the bot account's token (Preferences > Development > New application)")
+	}
+	return ps.err()
+}
+
+// problems runs every check, unsorted.
+func (c *Config) problems() Problems {
+	var ps Problems
+	if m := c.Mastodon; m != nil {
+		checkURL(&ps, "mastodon.server", m.Server, "https://social.example.coop", true)
+		positive(&ps, "mastodon.stale_after", m.StaleAfter)
+	}
+	checkAccounts(&ps, "admins.accounts", c.Admins.Accounts)
+	if cp := c.Compose; cp != nil {
+		switch {
+		case cp.Project == "":
+			ps.add("compose.project", `required: the Compose project name such as "mastodon" (docker compose ls shows it)`)
+		case !composeProject.MatchString(cp.Project):
+			ps.add("compose.project", "expected lower-case letters, digits, '-' and '_', starting with a letter or digit, got %q", cp.Project)
+		}
+		if cp.Directory != "" && !path.IsAbs(cp.Directory) {
+			ps.add("compose.directory", `expected an absolute path on the Docker host such as "/opt/mastodon", got %q`, cp.Directory)
+		}
+		checkDockerHost(&ps, "compose.docker_host", cp.DockerHost)
+	}
+	if b := c.Backup; b != nil {
+		c.checkBackup(&ps, b)
+	}
+	if c.State.Path == "" {
+		ps.add("state.path", `required: a file path such as "tootops.db"`)
+	}
+	oneOf(&ps, "log.level", c.Log.Level, logLevels)
+	oneOf(&ps, "log.format", c.Log.Format, []string{"auto", "json", "console"})
+	positive(&ps, "confirm.window", c.Confirm.Window)
+	seen := map[string]bool{}
+	for _, name := range c.Confirm.SecondAdmin {
+		switch {
+		case name == "" || strings.ContainsFunc(name, isSpace):
+			ps.add("confirm.second_admin", "expected command names such as \"upgrade\", got %q", name)
+		case seen[name]:
+			ps.add("confirm.second_admin", "%q is listed twice", name)
+		}
+		seen[name] = true
+	}
+	if c.Schedule.CatchUp < 0 {
+		ps.add("schedule.catch_up", `expected a duration of 0 or more such as "1h", got %q`, c.Schedule.CatchUp)
+	}
+	for _, s := range c.secretSlots() {
+		if s.secret.Source() == "inline" && *s.file != "" {
+			ps.add(s.key, "set either %s or %s_file, not both", lastPart(s.key), lastPart(s.key))
+		}
+	}
+	return ps
+}
+
+func (c *Config) checkBackup(ps *Problems, b *Backup) {
+	if strings.TrimSpace(b.Database) == "" {
+		ps.add("backup.database", `required: the database name such as "mastodon_production"`)
+	}
+	switch b.Source {
+	case SourceExec:
+		if c.Compose == nil {
+			ps.add("backup.source", `"exec" runs pg_dump in the Compose db service and needs a [compose] section; add [compose] or set source = "host"`)
+		}
+	case SourceHost:
+	default:
+		ps.add("backup.source", `expected "exec" or "host", got %q`, b.Source)
+	}
+	if p := b.Schedule.Check("backup.schedule"); p != nil {
+		*ps = append(*ps, *p)
+	}
+	if host, port, err := net.SplitHostPort(b.Host.Address); err != nil || host == "" || !validPort(port) {
+		ps.add("backup.host.address", `expected host:port such as "127.0.0.1:5432", got %q`, b.Host.Address)
+	}
+	if b.Host.User == "" {
+		ps.add("backup.host.user", `required: the PostgreSQL role such as "postgres"`)
+	}
+	s3 := b.S3
+	checkURL(ps, "backup.s3.endpoint", s3.Endpoint, "https://fra1.digitaloceanspaces.com", false)
+	if s3.Region == "" {
+		ps.add("backup.s3.region", `required: the region such as "us-east-1" or "fra1"`)
+	}
+	switch {
+	case s3.Bucket == "":
+		ps.add("backup.s3.bucket", "required when [backup] is enabled")
+	case strings.ContainsFunc(s3.Bucket, func(r rune) bool { return r == '/' || isSpace(r) }):
+		ps.add("backup.s3.bucket", `expected a bucket name such as "coop-backups" (no '/' or spaces), got %q`, s3.Bucket)
+	}
+	if strings.HasPrefix(s3.Prefix, "/") {
+		ps.add("backup.s3.prefix", `expected a key prefix without a leading '/' such as "tootops", got %q`, s3.Prefix)
+	}
+	switch id, key := s3.AccessKeyID.IsSet(), s3.SecretAccessKey.IsSet(); {
+	case id && !key:
+		ps.add("backup.s3.secret_access_key", "required because access_key_id is set: set secret_access_key, secret_access_key_file or TOOTOPS_S3_SECRET_ACCESS_KEY (or neither key, for the AWS SDK's default credentials)")
+	case key && !id:
+		ps.add("backup.s3.access_key_id", "required because secret_access_key is set: set access_key_id, access_key_id_file or TOOTOPS_S3_ACCESS_KEY_ID (or neither key, for the AWS SDK's default credentials)")
+	}
+}
+
+var logLevels = []string{"trace", "debug", "info", "warn", "error"}
+
+var (
+	composeProject = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	username       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	hostLabel      = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+)
+
+func oneOf(ps *Problems, key, v string, allowed []string) {
+	if !slices.Contains(allowed, v) {
+		ps.add(key, "expected one of %s, got %q", strings.Join(allowed, ", "), v)
+	}
+}
+
+func positive(ps *Problems, key string, d Duration) {
+	if d <= 0 {
+		ps.add(key, `expected a duration greater than 0 such as "10m", got %q`, d)
+	}
+}
+
+// checkURL accepts an absolute http(s) URL with a host and no query or
+// fragment. A URL with credentials is reported without echoing it.
+func checkURL(ps *Problems, key, s, example string, required bool) {
+	want := fmt.Sprintf("an absolute http(s) URL such as %q", example)
+	if s == "" {
+		if required {
+			ps.add(key, "required: expected %s", want)
+		}
+		return
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err == nil && u.User != nil:
+		ps.add(key, "expected %s without a user name or password", want)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "":
+		ps.add(key, "expected %s, got %q", want, s)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		ps.add(key, "expected %s without query or fragment, got %q", want, s)
+	}
+}
+
+func checkDockerHost(ps *Problems, key, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	ok := err == nil
+	if ok {
+		switch u.Scheme {
+		case "unix", "npipe":
+			ok = u.Path != ""
+		case "tcp", "ssh":
+			ok = u.Host != ""
+		default:
+			ok = false
+		}
+	}
+	if !ok {
+		ps.add(key, `expected a unix://, tcp://, ssh:// or npipe:// URL such as "unix:///var/run/docker.sock" or "ssh://admin@docker.example.coop", got %q`, s)
+	}
+}
+
+// checkAccounts wants full accts, because a bare username would also match
+// a namesake on another instance.
+func checkAccounts(ps *Problems, key string, accounts []string) {
+	seen := map[string]bool{}
+	for _, a := range accounts {
+		user, domain, ok := strings.Cut(a, "@")
+		switch {
+		case !ok || user == "" || domain == "":
+			ps.add(key, `expected full accounts user@domain such as "alice@social.example.coop", got %q`, a)
+		case !username.MatchString(user):
+			ps.add(key, "%q: expected a username of letters, digits, '_', '.' and '-', starting with a letter, digit or '_'", a)
+		case !validDomain(domain):
+			ps.add(key, "%q: expected a domain such as social.example.coop, optionally with :port", a)
+		case seen[strings.ToLower(a)]:
+			ps.add(key, "%q is listed twice", a)
+		}
+		seen[strings.ToLower(a)] = true
+	}
+}
+
+func validDomain(d string) bool {
+	host, port, hasPort := strings.Cut(d, ":")
+	if hasPort && !validPort(port) {
+		return false
+	}
+	labels := strings.Split(host, ".")
+	for _, l := range labels {
+		if len(l) > 63 || !hostLabel.MatchString(l) {
+			return false
+		}
+	}
+	return len(host) <= 253
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n < 65536 && p[0] != '+'
+}
+
+func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
+
+func lastPart(key string) string { return key[strings.LastIndexByte(key, '.')+1:] }
