@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/tootops/tootops/bot"
+	"github.com/tootops/tootops/state"
+)
+
+// runConsole drives the bot from this terminal (or a pipe) through the same pipeline as
+// Mastodon DMs, acting as an admin.
+func runConsole(ctx context.Context, e *env) error {
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	as := e.as
+	if as == "" {
+		if len(cfg.Admins.Accounts) == 0 {
+			return &usageError{msg: "console: give --as user@domain, or list an admin in [admins] accounts"}
+		}
+		as = cfg.Admins.Accounts[0]
+	}
+	log := newLogger(e.stderr, cfg.Log.Level, cfg.Log.Format)
+	store, err := state.Open(cfg.State.Path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	deps := bot.Deps{Config: cfg, Log: log, Store: store, Info: bot.Info{Version: versionString(), Started: time.Now()}}
+	b, err := bot.Build(deps)
+	if err != nil {
+		return err
+	}
+	bot.LogStartup(deps, "console")
+	tty := isTerminal(e.stdout) && isTerminalReader(e.stdin)
+	if tty {
+		fmt.Fprintf(e.stdout, "tootops %s console, acting as %s. Type help; Ctrl-D to leave.\n", versionString(), as)
+	}
+	return bot.RunConsole(ctx, b, bot.NewConsole(e.stdout, tty), e.stdin, bot.Account{Acct: as})
+}
+
+func isTerminalReader(r any) bool {
+	f, ok := r.(*os.File)
+	return ok && isTerminal(f)
+}
