@@ -1,0 +1,44 @@
+# tootops — `make help` lists the targets.
+GO       ?= go
+FUZZTIME ?= 10s
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+
+# Each fuzz target as package:Func; `go test -fuzz` takes one target per run.
+FUZZ_TARGETS := \
+	./commands:FuzzTokenize \
+	./commands:FuzzParse \
+	./config:FuzzParse
+
+.PHONY: help test setup vet fmt-check unit fuzz build docs
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+test: setup vet fmt-check unit fuzz ## everything CI runs: set-up, vet, gofmt, race tests, short fuzzing
+
+setup: ## install and start what the tests need on a fresh machine
+	@./scripts/test-setup.sh
+
+vet: ## go vet
+	$(GO) vet ./...
+
+fmt-check: ## fail when gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+unit: ## the test suite with the race detector
+	$(GO) test -race -count=1 ./...
+
+fuzz: ## a short run of every fuzz target (FUZZTIME=$(FUZZTIME))
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+build: ## build bin/bot
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/bot ./cmd/bot
+
+docs: ## regenerate docs/commands.md from the command registry
+	$(GO) run ./cmd/bot help --markdown > docs/commands.md
