@@ -14,6 +14,7 @@ type Config struct {
 	Log      Log       `toml:"log"`
 	Confirm  Confirm   `toml:"confirm"`
 	Schedule Schedule  `toml:"schedule"`
+	Jobs     Jobs      `toml:"jobs"`
 
 	path string // file the config was loaded from
 }
@@ -132,6 +133,14 @@ type Schedule struct {
 	CatchUp Duration `toml:"catch_up"`
 }
 
+// Jobs governs how commands run as jobs.
+type Jobs struct {
+	// Timeouts overrides a command's own timeout, by command name.
+	Timeouts map[string]Duration `toml:"timeouts" example:"{ backup = \"2h\" }"`
+	// Keep is how many finished jobs are kept for "jobs" and "job N".
+	Keep int `toml:"keep" example:"500"`
+}
+
 // Default returns the configuration used for every key the file leaves
 // out. Optional sections are nil; their defaults apply once they are present.
 func Default() Config {
@@ -140,6 +149,7 @@ func Default() Config {
 		Log:      Log{Level: "info", Format: "auto"},
 		Confirm:  Confirm{Window: Duration(2 * time.Minute)},
 		Schedule: Schedule{CatchUp: Duration(time.Hour)},
+		Jobs:     Jobs{Keep: 500},
 	}
 }
 

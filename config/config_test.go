@@ -296,3 +296,35 @@ log.level: expected one of trace, debug, info, warn, error, got "loud"`
 		t.Errorf("Problems = %#v", ps)
 	}
 }
+
+func TestJobsSection(t *testing.T) {
+	cfg, err := config.Parse(strings.NewReader(`
+[jobs]
+keep = 20
+[jobs.timeouts]
+backup = "2h"
+"media cleanup" = "90m"
+`), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Jobs.Timeouts["media cleanup"].D(); got != 90*time.Minute {
+		t.Errorf("media cleanup timeout = %v", got)
+	}
+	if got := cfg.Jobs.Timeouts["backup"].D(); got != 2*time.Hour || cfg.Jobs.Keep != 20 {
+		t.Errorf("jobs = %+v", cfg.Jobs)
+	}
+	_, err = config.Parse(strings.NewReader(`
+[jobs]
+keep = 0
+[jobs.timeouts]
+backup = 5
+"media cleanup" = "0s"
+`), t.TempDir())
+	want := `jobs.keep: expected a number of jobs of 1 or more such as 500, got 0
+jobs.timeouts.backup: expected a duration such as "10m" or "2h30m", got integer 5
+jobs.timeouts."media cleanup": expected a duration greater than 0 such as "10m", got "0s"`
+	if err == nil || err.Error() != want {
+		t.Errorf("got:\n%v\nwant:\n%s", err, want)
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -113,6 +114,18 @@ func (d *decoder) value(key toml.Key, v any, fv reflect.Value, f reflect.StructF
 			}
 			fv.Set(strs)
 		}
+	case reflect.Map:
+		// A table whose keys the admin chooses, e.g. [jobs.timeouts] backup = "2h".
+		var m map[string]any
+		if m, ok = v.(map[string]any); ok {
+			out := reflect.MakeMapWithSize(fv.Type(), len(m))
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				ev := reflect.New(fv.Type().Elem()).Elem()
+				d.value(append(slices.Clip(key), k), m[k], ev, f)
+				out.SetMapIndex(reflect.ValueOf(k), ev)
+			}
+			fv.Set(out)
+		}
 	default:
 		panic(fmt.Sprintf("config: field %s has unsupported type %s", key, fv.Type()))
 	}
@@ -209,6 +222,8 @@ func accepts(key toml.Key, fv reflect.Value, f reflect.StructField) string {
 	switch fv.Kind() {
 	case reflect.Pointer, reflect.Struct:
 		return "a table [" + key.String() + "]"
+	case reflect.Map:
+		return "a table [" + key.String() + "] of names and values" + example
 	case reflect.Bool:
 		return "true or false"
 	case reflect.Int, reflect.Int64:

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"path"
@@ -102,7 +103,7 @@ func (c *Config) problems() Problems {
 	seen := map[string]bool{}
 	for _, name := range c.Confirm.SecondAdmin {
 		switch {
-		case name == "" || strings.ContainsFunc(name, isSpace):
+		case name == "" || strings.TrimSpace(name) != name:
 			ps.add("confirm.second_admin", "expected command names such as \"upgrade\", got %q", name)
 		case seen[name]:
 			ps.add("confirm.second_admin", "%q is listed twice", name)
@@ -111,6 +112,12 @@ func (c *Config) problems() Problems {
 	}
 	if c.Schedule.CatchUp < 0 {
 		ps.add("schedule.catch_up", `expected a duration of 0 or more such as "1h", got %q`, c.Schedule.CatchUp)
+	}
+	if c.Jobs.Keep < 1 {
+		ps.add("jobs.keep", "expected a number of jobs of 1 or more such as 500, got %d", c.Jobs.Keep)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Jobs.Timeouts)) {
+		positive(&ps, "jobs.timeouts."+quoteKey(name), c.Jobs.Timeouts[name])
 	}
 	for _, s := range c.secretSlots() {
 		if s.secret.Source() == "inline" && *s.file != "" {
@@ -268,3 +275,13 @@ func validPort(p string) bool {
 func isSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
 
 func lastPart(key string) string { return key[strings.LastIndexByte(key, '.')+1:] }
+
+// quoteKey writes a table key as TOML would: bare when it can be, else quoted.
+func quoteKey(k string) string {
+	for _, r := range k {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return strconv.Quote(k)
+		}
+	}
+	return k
+}
