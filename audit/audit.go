@@ -116,7 +116,7 @@ func (l *Log) Last(n int) ([]Entry, error) {
 // String renders an entry on one line for the `audit` command.
 func (e Entry) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s", e.At.UTC().Format("01-02 15:04Z"), e.Kind, shortWho(e.Who))
+	fmt.Fprintf(&b, "%s %s %s", e.At.UTC().Format("01-02 15:04Z"), e.Kind, e.Who)
 	if e.Line != "" {
 		fmt.Fprintf(&b, " %q", e.Line)
 	}
@@ -124,18 +124,11 @@ func (e Entry) String() string {
 	if e.JobID != 0 {
 		fmt.Fprintf(&b, " (job %d)", e.JobID)
 	}
-	if e.Duration > 0 {
-		fmt.Fprintf(&b, " in %s", e.Duration.Round(time.Millisecond))
+	if d := e.Duration.Round(time.Millisecond); d > 0 {
+		fmt.Fprintf(&b, " in %s", d)
 	}
 	if e.Detail != "" {
 		fmt.Fprintf(&b, ": %s", e.Detail)
 	}
 	return b.String()
-}
-
-func shortWho(who string) string {
-	if user, _, ok := strings.Cut(who, "@"); ok && !strings.HasPrefix(who, "schedule:") {
-		return user
-	}
-	return who
 }

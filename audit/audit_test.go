@@ -30,7 +30,7 @@ func TestRecordAndLast(t *testing.T) {
 	if len(got) != 2 || got[0].Kind != audit.Refusal || got[1].JobID != 3 {
 		t.Fatalf("last = %+v", got)
 	}
-	if want := `11-24 14:00Z command alice "restart sidekiq" → succeeded (job 3) in 1.5s`; got[1].String() != want {
+	if want := `11-24 14:00Z command alice@social.example.coop "restart sidekiq" → succeeded (job 3) in 1.5s`; got[1].String() != want {
 		t.Errorf("String = %q, want %q", got[1].String(), want)
 	}
 	if !strings.Contains(logs.String(), `"who":"mallory@evil.example"`) || strings.Count(logs.String(), `"message":"audit"`) != 2 {

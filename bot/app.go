@@ -5,11 +5,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/tootops/tootops/commands"
 	"github.com/tootops/tootops/config"
-	"github.com/tootops/tootops/state"
 )
 
 // Info describes the running build.
@@ -18,25 +15,13 @@ type Info struct {
 	Started time.Time
 }
 
-// Registry returns every command the bot answers. Declaring a command touches no
-// client, so the registry can be built for help and docs without any connection.
-func Registry(info Info) (*commands.Registry, error) {
-	r := commands.NewRegistry()
-	if err := r.Add(commands.Ping(info.Version, info.Started, time.Now), commands.Whoami()); err != nil {
-		return nil, err
-	}
-	if err := r.Add(commands.Help(r)); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
+// shutdownTimeout bounds the orderly part of a shutdown; a second signal cuts it short.
+const shutdownTimeout = 30 * time.Second
 
-// Deps is what the bot is built from; main opens and closes each of them.
-type Deps struct {
-	Config *config.Config
-	Log    zerolog.Logger
-	Store  *state.Store
-	Info   Info
+// Registry returns every command the bot answers, for help and docs: declaring a command
+// touches no client and no store, so no connection is needed.
+func Registry(info Info, extra []commands.Command) (*commands.Registry, error) {
+	return (&Bot{now: time.Now}).buildRegistry(info, extra)
 }
 
 // LocalDomain is the instance's domain as accts use it (host, with a port if any), or ""
@@ -52,43 +37,45 @@ func LocalDomain(cfg *config.Config) string {
 	return u.Host
 }
 
-// Build returns the bot described by d.
-func Build(d Deps) (*Bot, error) {
-	reg, err := Registry(d.Info)
-	if err != nil {
-		return nil, err
-	}
-	admins := NewAllowlist(d.Config.Admins.Accounts, LocalDomain(d.Config))
-	return New(d.Log, reg, admins), nil
-}
-
-// LogStartup writes the one summary line of a start: what runs, for whom, against what.
-func LogStartup(d Deps, mode string) {
+// LogStartup writes the one summary line of a start: what runs, for whom, against what,
+// and when each schedule runs next.
+func (b *Bot) LogStartup(o Options, mode string) {
 	server := ""
-	if d.Config.Mastodon != nil {
-		server = d.Config.Mastodon.Server
+	if o.Config.Mastodon != nil {
+		server = o.Config.Mastodon.Server
 	}
-	d.Log.Info().
+	var next []string
+	if timers, err := b.scheduler.Timers(); err == nil {
+		for _, t := range timers {
+			next = append(next, t.Name+" "+t.Next.Format(time.RFC3339))
+		}
+	}
+	o.Log.Info().
 		Str("mode", mode).
-		Str("version", d.Info.Version).
+		Str("version", o.Info.Version).
 		Str("server", server).
-		Int("admins", len(d.Config.Admins.Accounts)).
-		Str("state", d.Store.Path()).
-		Int("schema", d.Store.SchemaVersion()).
+		Int("admins", b.admins.Len()).
+		Strs("schedules", next).
+		Str("state", o.Store.Path()).
+		Int("schema", o.Store.SchemaVersion()).
 		Msg("tootops starting")
 }
 
 // Run is the daemon: it serves until ctx is cancelled, then stops its parts in the
-// reverse order of their start.
-func Run(ctx context.Context, d Deps) error {
-	if _, err := Build(d); err != nil {
+// reverse order of their start, within a bounded time.
+func Run(ctx context.Context, o Options) error {
+	b, err := New(o)
+	if err != nil {
 		return err
 	}
-	LogStartup(d, "run")
+	b.LogStartup(o, "run")
+	b.StartSchedules(ctx)
 	// The Mastodon intake (streaming, catch-up, ledger) plugs in here; until it does,
-	// the daemon only holds the state file and waits.
-	d.Log.Warn().Msg("mastodon intake is not built yet: this build answers on the console only")
+	// the daemon runs its schedules and holds the state file.
+	o.Log.Warn().Msg("mastodon intake is not built yet: this build answers on the console only")
 	<-ctx.Done()
-	d.Log.Info().Msg("signal received, tootops shutting down")
-	return nil
+	o.Log.Info().Msg("signal received, tootops shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	return b.Close(sctx)
 }

@@ -6,106 +6,543 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/tootops/tootops/audit"
 	"github.com/tootops/tootops/commands"
+	"github.com/tootops/tootops/config"
+	"github.com/tootops/tootops/jobs"
 	"github.com/tootops/tootops/ops"
+	"github.com/tootops/tootops/schedule"
+	"github.com/tootops/tootops/state"
 )
 
-// defaultTimeout bounds a command that declares none.
-const defaultTimeout = time.Minute
+// inlineTimeout bounds a command answered at once (help, jobs, cancel…).
+const inlineTimeout = time.Minute
+
+// replyTimeout bounds posting one reply.
+const replyTimeout = 30 * time.Second
+
+// defaultProgressEvery is the least time between two edits of a progress reply, for
+// transports that do not say (Mastodon asks for no more than one edit per 15 s).
+const defaultProgressEvery = 15 * time.Second
+
+// Options are what a Bot is built from.
+type Options struct {
+	Log         zerolog.Logger
+	Store       *state.Store
+	Info        Info
+	Config      *config.Config
+	LocalDomain string             // the instance's domain, for accts without one
+	Commands    []commands.Command // the ops commands, built by main with their clients
+	Schedules   []schedule.Entry
+	Now         func() time.Time // nil means time.Now
+}
 
 // Bot is the pipeline every message goes through, whatever its transport.
 type Bot struct {
-	log      zerolog.Logger
-	registry *commands.Registry
-	admins   *Allowlist
+	log       zerolog.Logger
+	registry  *commands.Registry
+	admins    *Allowlist
+	runner    *jobs.Runner
+	audit     *audit.Log
+	confirms  *confirmations
+	scheduler *schedule.Scheduler
+	now       func() time.Time
+
+	window         time.Duration
+	secondAdmin    map[string]bool
+	allowInlineYes bool
+	timeouts       map[string]time.Duration
+
+	mu          sync.Mutex
+	interrupted []jobs.Job // jobs cut off by the last stop whose senders are still to be told
 }
 
-// New returns a bot answering with the commands of registry to the admins of allow.
-func New(log zerolog.Logger, registry *commands.Registry, admins *Allowlist) *Bot {
-	return &Bot{log: log.With().Str("component", "bot").Logger(), registry: registry, admins: admins}
-}
-
-// Handle authorizes, parses and runs one message, and answers it through tr. It returns
-// when the command has finished and its reply was sent. Only a failure to reply is an
-// error; what went wrong with the command itself is the reply.
-func (b *Bot) Handle(ctx context.Context, tr Transport, msg Message) error {
-	log := b.log.With().Str("via", tr.Name()).Str("msg", msg.ID).Str("from", msg.Sender.Acct).Logger()
-	if !b.admins.Allows(msg.Sender.Acct) {
-		// No backscatter: a stranger learns nothing, not even that a bot listens.
-		log.Warn().Msg("message from a non-admin ignored")
-		return nil
+// New builds the bot: its registry, job runner, audit log, confirmations and schedules.
+// Names the config gives to commands (second_admin, timeouts, schedules) are checked
+// against the registry here, and reported as config problems.
+func New(o Options) (*Bot, error) {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	line := CommandLine(msg.Text)
-	inv, err := b.registry.Parse(line)
+	cfg := o.Config
+	b := &Bot{
+		log:            o.Log.With().Str("component", "bot").Logger(),
+		admins:         NewAllowlist(cfg.Admins.Accounts, o.LocalDomain),
+		audit:          audit.New(o.Store, o.Log, o.Now),
+		confirms:       &confirmations{store: o.Store, now: o.Now},
+		now:            o.Now,
+		window:         cfg.Confirm.Window.D(),
+		secondAdmin:    make(map[string]bool),
+		allowInlineYes: cfg.Confirm.AllowInlineYes,
+		timeouts:       make(map[string]time.Duration),
+	}
+	runner, untold, err := jobs.New(jobs.Options{Store: o.Store, Log: o.Log, Now: o.Now, Keep: cfg.Jobs.Keep})
 	if err != nil {
-		log.Info().Str("line", line).Err(err).Msg("command not understood")
-		return b.reply(ctx, tr, msg, err.Error())
+		return nil, err
 	}
-	sender := commands.Sender{
-		Acct:        b.admins.Normalize(msg.Sender.Acct),
-		AccountID:   msg.Sender.ID,
-		DisplayName: msg.Sender.DisplayName,
-		Admin:       true,
-		Via:         tr.Name(),
+	b.runner, b.interrupted = runner, untold
+	if b.registry, err = b.buildRegistry(o.Info, o.Commands); err != nil {
+		return nil, err
 	}
-	started := time.Now()
-	text, err := b.run(ctx, inv, sender)
-	ev := log.Info()
+	if err := b.checkNames(cfg, o.Schedules); err != nil {
+		return nil, err
+	}
+	b.scheduler, err = schedule.New(schedule.Options{
+		Store: o.Store, Log: o.Log, Entries: o.Schedules, Run: b.runScheduled,
+		CatchUp: cfg.Schedule.CatchUp.D(), Now: o.Now,
+	})
 	if err != nil {
-		ev = log.Warn().Err(err)
-		text = userText(inv.Command.Name, err)
+		return nil, err
 	}
-	ev.Str("command", inv.Command.Name).Dur("took", time.Since(started)).Msg("command done")
-	return b.reply(ctx, tr, msg, text)
+	return b, nil
 }
 
-// run executes the command with its timeout, turning a panic into an error so one bad
-// command never takes the bot down.
-func (b *Bot) run(ctx context.Context, inv *commands.Invocation, sender commands.Sender) (text string, err error) {
-	timeout := inv.Command.Timeout
-	if timeout <= 0 {
-		timeout = defaultTimeout
+func (b *Bot) buildRegistry(info Info, extra []commands.Command) (*commands.Registry, error) {
+	r := commands.NewRegistry()
+	board := jobBoard{b.runner}
+	cmds := []commands.Command{
+		commands.Ping(info.Version, info.Started, b.now),
+		commands.Whoami(),
+		commands.Jobs(board, b.now),
+		commands.Job(board, b.now),
+		commands.Cancel(board, b.now),
+		commands.Timers(timerSource{b}, b.now),
+		commands.Audit(b.audit),
+		commands.Yes(b.answer("yes")),
+		commands.No(b.answer("no")),
+		commands.Approve(b.answer("approve")),
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	defer func() {
-		if r := recover(); r != nil {
-			b.log.Error().Str("command", inv.Command.Name).Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("command panicked")
-			err = fmt.Errorf("panic: %v", r)
+	if err := r.Add(append(cmds, extra...)...); err != nil {
+		return nil, err
+	}
+	if err := r.Add(commands.Help(r)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkNames resolves the command names the config uses.
+func (b *Bot) checkNames(cfg *config.Config, entries []schedule.Entry) error {
+	var ps config.Problems
+	for _, name := range cfg.Confirm.SecondAdmin {
+		c, ok := b.registry.Lookup(name)
+		if !ok {
+			ps = append(ps, config.Problem{Key: "confirm.second_admin", Msg: fmt.Sprintf("no command %q; see \"bot help\"", name)})
+			continue
 		}
-	}()
-	return inv.Command.Run(ctx, &commands.Request{Inv: inv, Sender: sender, Progress: ops.NoProgress{}})
-}
-
-func (b *Bot) reply(ctx context.Context, tr Transport, msg Message, text string) error {
-	if _, err := tr.Reply(ctx, msg, text); err != nil {
-		return fmt.Errorf("reply to %s: %w", msg.ID, err)
+		b.secondAdmin[c.Name] = true
+	}
+	for name, d := range cfg.Jobs.Timeouts {
+		c, ok := b.registry.Lookup(name)
+		if !ok {
+			ps = append(ps, config.Problem{Key: "jobs.timeouts", Msg: fmt.Sprintf("no command %q; see \"bot help\"", name)})
+			continue
+		}
+		b.timeouts[c.Name] = d.D()
+	}
+	for _, e := range entries {
+		if _, err := b.registry.Parse(e.Line); err != nil {
+			ps = append(ps, config.Problem{Key: e.Name + ".schedule", Msg: fmt.Sprintf("runs %q, which the bot does not understand: %v", e.Line, err)})
+		}
+	}
+	if len(ps) > 0 {
+		return ps
 	}
 	return nil
 }
 
-// safeError is an error whose text is written for the admin: it says what went wrong
-// and what to do, and carries no secret or internal detail.
-type safeError interface{ Safe() string }
+// Registry is the bot's command registry (for help and docs).
+func (b *Bot) Registry() *commands.Registry { return b.registry }
 
-// userText turns a command's error into a reply. Only errors that say they are safe to
-// show are shown; anything else may carry internals, so the admin is sent to the log.
-func userText(command string, err error) string {
-	var safe safeError
-	switch {
-	case errors.As(err, &safe):
-		return command + ": " + safe.Safe()
-	case errors.Is(err, context.DeadlineExceeded):
-		return command + ": timed out"
-	case errors.Is(err, context.Canceled):
-		return command + ": cancelled"
-	default:
-		return command + ": failed with an internal error; the bot's log has the details"
+// Admins is the allow-list.
+func (b *Bot) Admins() *Allowlist { return b.admins }
+
+// StartSchedules arms the schedules. Catch-up of missed runs happens in the background,
+// so a long catch-up never delays answering the admins.
+func (b *Bot) StartSchedules(ctx context.Context) {
+	go func() {
+		if err := b.scheduler.Start(ctx); err != nil && ctx.Err() == nil {
+			b.log.Error().Err(err).Msg("schedules did not start")
+		}
+	}()
+}
+
+// Close stops the schedules, then the jobs still running (they are recorded as
+// interrupted), waiting until ctx ends.
+func (b *Bot) Close(ctx context.Context) error {
+	return errors.Join(b.scheduler.Stop(ctx), b.runner.Close(ctx))
+}
+
+// origin is where the message being handled came from, so an inline command that starts
+// a job (yes, approve) can answer in the same thread, and the caller can wait for it.
+type origin struct {
+	tr      Transport
+	msg     Message
+	replied chan struct{} // closed once the answer to msg is sent: jobs it started reply after it
+	mu      sync.Mutex
+	started []<-chan struct{}
+}
+
+type originKey struct{}
+
+func originFrom(ctx context.Context) *origin {
+	o, _ := ctx.Value(originKey{}).(*origin)
+	return o
+}
+
+func (o *origin) add(done <-chan struct{}) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.started = append(o.started, done)
+}
+
+// Handle authorizes, parses and answers one message. Commands answered at once are done
+// when it returns; a job runs on, and the returned channel is closed once its result has
+// been replied. Only a failure to reply is an error: what went wrong with the command
+// itself is the reply.
+func (b *Bot) Handle(ctx context.Context, tr Transport, msg Message) (<-chan struct{}, error) {
+	log := b.log.With().Str("via", tr.Name()).Str("msg", msg.ID).Str("from", msg.Sender.Acct).Logger()
+	if !b.admins.Allows(msg.Sender.Acct) {
+		// No backscatter: a stranger learns nothing, not even that a bot listens.
+		log.Warn().Msg("message from a non-admin ignored")
+		b.audit.Record(audit.Entry{Kind: audit.Refusal, Who: msg.Sender.Acct, Via: tr.Name(), Outcome: "ignored", Detail: "not in [admins] accounts"})
+		return closed(), nil
 	}
+	acct := b.admins.Normalize(msg.Sender.Acct)
+	line := CommandLine(msg.Text)
+	inv, err := b.registry.Parse(line)
+	if err != nil {
+		log.Info().Str("line", commands.Mask(line)).Err(err).Msg("command not understood")
+		b.audit.Record(audit.Entry{Kind: audit.Command, Who: acct, Via: tr.Name(), Line: commands.Mask(line), Outcome: "not understood"})
+		return closed(), b.reply(ctx, tr, msg, err.Error())
+	}
+	sender := commands.Sender{Acct: acct, AccountID: msg.Sender.ID, DisplayName: msg.Sender.DisplayName, Admin: true, Via: tr.Name()}
+	o := &origin{tr: tr, msg: msg, replied: make(chan struct{})}
+	defer close(o.replied)
+	ctx = context.WithValue(ctx, originKey{}, o)
+	cmd := inv.Command
+	var text string
+	switch {
+	case cmd.Inline:
+		text = b.inline(ctx, inv, sender)
+	case cmd.Changes && inv.DryRun():
+		text = b.dryRun(ctx, inv, sender)
+	case cmd.Changes && !(inv.Yes() && b.allowInlineYes && !b.secondAdmin[cmd.Name]):
+		text = b.propose(ctx, inv, sender, tr, msg)
+	default:
+		done, err := b.start(tr, msg, inv, sender, nil)
+		if err != nil {
+			return closed(), b.reply(ctx, tr, msg, cmd.Name+": "+ops.SafeText(err))
+		}
+		return done, nil
+	}
+	if err := b.reply(ctx, tr, msg, text); err != nil {
+		return closed(), err
+	}
+	return all(o.started), nil
+}
+
+// inline runs a command answered at once, turning a panic into an error so one bad
+// command never takes the bot down.
+func (b *Bot) inline(ctx context.Context, inv *commands.Invocation, sender commands.Sender) (text string) {
+	ctx, cancel := context.WithTimeout(ctx, inlineTimeout)
+	defer cancel()
+	started := b.now()
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error().Str("command", inv.Command.Name).Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("command panicked")
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		text, err = inv.Command.Run(ctx, &commands.Request{Inv: inv, Sender: sender, Progress: ops.NoProgress{}})
+	}()
+	kind := audit.Command
+	switch inv.Command.Name {
+	case "cancel":
+		kind = audit.Cancellation
+	case "yes", "no", "approve":
+		kind = audit.Confirmation
+	}
+	entry := audit.Entry{Kind: kind, Who: sender.Acct, Via: sender.Via, Line: commands.Mask(inv.Line), Outcome: "ok", Duration: b.now().Sub(started)}
+	if err != nil {
+		b.log.Warn().Err(err).Str("command", inv.Command.Name).Msg("command failed")
+		entry.Outcome, entry.Detail = "failed", ops.SafeText(err)
+		text = inv.Command.Name + ": " + ops.SafeText(err)
+	}
+	b.audit.Record(entry)
+	return text
+}
+
+// plan says what a state-changing command would do.
+func (b *Bot) plan(ctx context.Context, inv *commands.Invocation) (string, error) {
+	if inv.Command.Plan == nil {
+		return "will run: " + inv.String(), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, inlineTimeout)
+	defer cancel()
+	return inv.Command.Plan(ctx, inv)
+}
+
+func (b *Bot) dryRun(ctx context.Context, inv *commands.Invocation, sender commands.Sender) string {
+	plan, err := b.plan(ctx, inv)
+	entry := audit.Entry{Kind: audit.Command, Who: sender.Acct, Via: sender.Via, Line: commands.Mask(inv.Line), Outcome: "dry run"}
+	if err != nil {
+		entry.Outcome, entry.Detail = "dry run failed", ops.SafeText(err)
+		b.audit.Record(entry)
+		return inv.Command.Name + ": " + ops.SafeText(err)
+	}
+	b.audit.Record(entry)
+	return "dry run, nothing was changed — " + plan
+}
+
+// propose asks the admin to confirm a state-changing command.
+func (b *Bot) propose(ctx context.Context, inv *commands.Invocation, sender commands.Sender, tr Transport, msg Message) string {
+	plan, err := b.plan(ctx, inv)
+	if err != nil {
+		b.audit.Record(audit.Entry{Kind: audit.Confirmation, Who: sender.Acct, Via: sender.Via, Line: commands.Mask(inv.Line), Outcome: "not proposed", Detail: ops.SafeText(err)})
+		return inv.Command.Name + ": " + ops.SafeText(err)
+	}
+	now := b.now()
+	second := b.secondAdmin[inv.Command.Name]
+	p, err := b.confirms.propose(pending{
+		Sender: sender.Acct, Via: sender.Via, ReplyTo: msg.ID, Line: inv.String(), Command: inv.Command.Name,
+		Created: now, Expires: now.Add(b.window), NeedsSecond: second,
+	})
+	if err != nil {
+		b.log.Error().Err(err).Msg("confirmation not stored")
+		return inv.Command.Name + ": " + ops.SafeText(err)
+	}
+	b.audit.Record(audit.Entry{Kind: audit.Confirmation, Who: sender.Acct, Via: sender.Via, Line: commands.Mask(inv.Line), Outcome: "proposed " + p.Code})
+	var q strings.Builder
+	q.WriteString(plan + "\n")
+	if second {
+		fmt.Fprintf(&q, "This needs a second admin: another admin sends \"approve %s\" within %s.", p.Code, jobs.Round(b.window))
+	} else {
+		fmt.Fprintf(&q, "Reply \"yes\" (or \"yes %s\") within %s to go ahead, \"no\" to drop it.", p.Code, jobs.Round(b.window))
+	}
+	if inv.Yes() && !second {
+		q.WriteString(" (--yes is off here: [confirm] allow_inline_yes)")
+	}
+	return q.String()
+}
+
+// answer returns the handler of yes, no and approve.
+func (b *Bot) answer(verb string) commands.Handler {
+	return func(ctx context.Context, req *commands.Request) (string, error) {
+		code := ""
+		if req.Inv.Has("CODE") {
+			code = req.Inv.Str("CODE")
+		}
+		p, expired, err := b.confirms.take(answer{verb: verb, sender: req.Sender.Acct, code: code})
+		for _, e := range expired {
+			b.audit.Record(audit.Entry{Kind: audit.Confirmation, Who: e.Sender, Via: e.Via, Line: commands.Mask(e.Line), Outcome: "expired " + e.Code})
+		}
+		if err != nil {
+			return "", err
+		}
+		if verb == "no" {
+			return fmt.Sprintf("dropped %s: %s", p.Code, p.Line), nil
+		}
+		inv, err := b.registry.Parse(p.Line)
+		if err != nil { // the registry changed under a pending command (an upgrade of the bot)
+			return "", &ops.Error{Msg: fmt.Sprintf("%s can no longer run: %v", p.Code, err)}
+		}
+		o := originFrom(ctx)
+		// The job runs as its proposer's, and answers in the thread where it was confirmed.
+		proposer := req.Sender
+		proposer.Acct = p.Sender
+		done, err := b.start(o.tr, o.msg, inv, proposer, o.replied)
+		if err != nil {
+			return "", err
+		}
+		o.add(done)
+		what := "confirmed"
+		if verb == "approve" {
+			what = "approved by " + req.Sender.Acct
+		}
+		return fmt.Sprintf("%s %s — running: %s", p.Code, what, p.Line), nil
+	}
+}
+
+// start runs the command as a job; the channel closes once its result has been replied.
+// When after is not nil, the job's replies wait for it, so they never overtake the answer
+// that announced the job.
+func (b *Bot) start(tr Transport, msg Message, inv *commands.Invocation, sender commands.Sender, after <-chan struct{}) (<-chan struct{}, error) {
+	cmd := inv.Command
+	var names []string
+	if cmd.Locks != nil {
+		names = cmd.Locks(inv)
+	}
+	timeout := cmd.Timeout
+	if d, ok := b.timeouts[cmd.Name]; ok {
+		timeout = d
+	}
+	line := commands.Mask(inv.Line)
+	every := defaultProgressEvery
+	if p, ok := tr.(interface{ ProgressEvery() time.Duration }); ok {
+		every = p.ProgressEvery()
+	}
+	_, results, err := b.runner.Start(jobs.Spec{
+		Command: cmd.Name, Line: line, Sender: sender.Acct, Via: tr.Name(), ReplyTo: msg.ID,
+		Locks: jobs.Requests(names, cmd.Changes), Timeout: timeout,
+		Progress: func(id uint64) ops.Progress {
+			return &livingReply{tr: tr, msg: msg, every: every, now: b.now, after: after, title: fmt.Sprintf("job %d (%s)", id, line),
+				onFail: func(err error) { b.log.Warn().Err(err).Uint64("job", id).Msg("progress reply failed") }}
+		},
+		Run: func(ctx context.Context, id uint64, p ops.Progress) (string, error) {
+			return cmd.Run(ctx, &commands.Request{Inv: inv, Sender: sender, Progress: p, JobID: id})
+		},
+	})
+	if err != nil {
+		b.audit.Record(audit.Entry{Kind: audit.Command, Who: sender.Acct, Via: tr.Name(), Line: line, Outcome: "not started", Detail: ops.SafeText(err)})
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res := <-results
+		if after != nil {
+			<-after
+		}
+		j := res.Job
+		b.audit.Record(audit.Entry{Kind: audit.Command, Who: sender.Acct, Via: tr.Name(), Line: line, Outcome: string(j.State), Duration: j.Took(j.Ended), JobID: j.ID, Detail: j.Error})
+		ctx, cancel := context.WithTimeout(context.Background(), replyTimeout)
+		defer cancel()
+		if err := b.reply(ctx, tr, msg, resultText(j, res.Text)); err != nil {
+			b.log.Error().Err(err).Uint64("job", j.ID).Msg("job result not replied")
+			return
+		}
+		if j.State == jobs.Interrupted {
+			_ = b.runner.MarkNotified(j.ID)
+		}
+	}()
+	return done, nil
+}
+
+// resultText is the reply to a finished job. Jobs that took a while name their number,
+// so the admin can find them again in "jobs".
+func resultText(j jobs.Job, text string) string {
+	text = strings.TrimRight(text, "\n")
+	took := j.Took(j.Ended)
+	switch j.State {
+	case jobs.Succeeded:
+		if text == "" {
+			text = "done"
+		}
+		if took >= 10*time.Second {
+			text += fmt.Sprintf("\n(job %d, took %s)", j.ID, jobs.Round(took))
+		}
+		return text
+	case jobs.Cancelled:
+		s := fmt.Sprintf("job %d (%s) %s after %s", j.ID, j.Line, j.Error, jobs.Round(took))
+		if text != "" {
+			s += ": " + text
+		}
+		return s
+	case jobs.Interrupted:
+		return fmt.Sprintf("job %d (%s) was interrupted: the bot is shutting down. It will not be re-run; send it again when the bot is back.", j.ID, j.Line)
+	default:
+		s := fmt.Sprintf("%s failed: %s", j.Command, j.Error)
+		if text != "" {
+			s += "\n" + text
+		}
+		return s + fmt.Sprintf("\n(job %d)", j.ID)
+	}
+}
+
+// runScheduled runs a schedule's command line as a job from the schedule itself: the
+// config is its authorization, so it asks no confirmation; a busy lock skips it.
+func (b *Bot) runScheduled(ctx context.Context, e schedule.Entry) (string, error) {
+	inv, err := b.registry.Parse(e.Line)
+	if err != nil {
+		return "", err
+	}
+	cmd := inv.Command
+	var names []string
+	if cmd.Locks != nil {
+		names = cmd.Locks(inv)
+	}
+	timeout := cmd.Timeout
+	if d, ok := b.timeouts[cmd.Name]; ok {
+		timeout = d
+	}
+	who := "schedule:" + e.Name
+	line := commands.Mask(inv.Line)
+	sender := commands.Sender{Acct: who, Via: "schedule", Admin: true}
+	_, results, err := b.runner.Start(jobs.Spec{
+		Command: cmd.Name, Line: line, Sender: who, Via: "schedule",
+		Locks: jobs.Requests(names, cmd.Changes), Timeout: timeout,
+		Run: func(ctx context.Context, id uint64, p ops.Progress) (string, error) {
+			return cmd.Run(ctx, &commands.Request{Inv: inv, Sender: sender, Progress: p, JobID: id})
+		},
+	})
+	var busy *jobs.BusyError
+	if errors.As(err, &busy) {
+		b.audit.Record(audit.Entry{Kind: audit.Scheduled, Who: who, Via: "schedule", Line: line, Outcome: "skipped", Detail: busy.Error()})
+		return "", fmt.Errorf("%w: %s", schedule.ErrSkipped, busy.Error())
+	}
+	if err != nil {
+		return "", err
+	}
+	var res jobs.Result
+	select {
+	case res = <-results:
+	case <-ctx.Done():
+		res = <-results // the runner ends the job with its own context
+	}
+	j := res.Job
+	b.audit.Record(audit.Entry{Kind: audit.Scheduled, Who: who, Via: "schedule", Line: line, Outcome: string(j.State), Duration: j.Took(j.Ended), JobID: j.ID, Detail: j.Error})
+	if j.State != jobs.Succeeded {
+		return j.Summary, errors.New(j.Error)
+	}
+	return j.Summary, nil
+}
+
+// NotifyInterrupted tells the senders of jobs that a stop of the bot cut off, through
+// the transport they came from; it returns how many it told.
+func (b *Bot) NotifyInterrupted(ctx context.Context, tr Transport) int {
+	b.mu.Lock()
+	var mine, rest []jobs.Job
+	for _, j := range b.interrupted {
+		if j.Via == tr.Name() {
+			mine = append(mine, j)
+		} else {
+			rest = append(rest, j)
+		}
+	}
+	b.interrupted = rest
+	b.mu.Unlock()
+	told := 0
+	for _, j := range mine {
+		text := fmt.Sprintf("job %d (%s) was interrupted when the bot stopped at %s, after %s. It was not re-run; send it again if it is still needed.",
+			j.ID, j.Line, j.Ended.UTC().Format("2006-01-02 15:04Z"), jobs.Round(j.Took(j.Ended)))
+		msg := Message{ID: j.ReplyTo, Sender: Account{Acct: j.Sender}}
+		if err := b.reply(ctx, tr, msg, text); err != nil {
+			b.log.Warn().Err(err).Uint64("job", j.ID).Msg("could not tell the sender of an interrupted job")
+			continue
+		}
+		if err := b.runner.MarkNotified(j.ID); err != nil {
+			b.log.Warn().Err(err).Uint64("job", j.ID).Msg("interrupted job not marked as told")
+		}
+		told++
+	}
+	return told
+}
+
+func (b *Bot) reply(ctx context.Context, tr Transport, msg Message, text string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
+	defer cancel()
+	if _, err := tr.Reply(ctx, msg, text); err != nil {
+		return fmt.Errorf("reply to %s: %w", msg.ID, err)
+	}
+	return nil
 }
 
 // CommandLine picks the command out of a message: its first non-empty line. People often
@@ -118,3 +555,39 @@ func CommandLine(text string) string {
 	}
 	return ""
 }
+
+func closed() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// all closes once every channel in cs is closed.
+func all(cs []<-chan struct{}) <-chan struct{} {
+	if len(cs) == 0 {
+		return closed()
+	}
+	out := make(chan struct{})
+	go func() {
+		defer close(out)
+		for _, c := range cs {
+			<-c
+		}
+	}()
+	return out
+}
+
+// jobBoard adapts the runner to what the job commands need.
+type jobBoard struct{ r *jobs.Runner }
+
+func (j jobBoard) List(n int) ([]jobs.Job, error)        { return j.r.List(n) }
+func (j jobBoard) Get(id uint64) (jobs.Job, bool, error) { return j.r.Get(id) }
+func (j jobBoard) HeldLocks() []string                   { return j.r.Locks().Held() }
+func (j jobBoard) Cancel(ctx context.Context, id uint64, by string) (jobs.Job, error) {
+	return j.r.Cancel(ctx, id, by)
+}
+
+// timerSource defers to the scheduler, which is built after the registry.
+type timerSource struct{ b *Bot }
+
+func (t timerSource) Timers() ([]schedule.Timer, error) { return t.b.scheduler.Timers() }

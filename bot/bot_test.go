@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/tootops/tootops/bot"
 	"github.com/tootops/tootops/commands"
+	"github.com/tootops/tootops/config"
+	"github.com/tootops/tootops/state"
 )
 
 // recorder is a Transport that keeps what the bot said.
@@ -44,16 +47,35 @@ const admin = "alice@social.example.coop"
 
 func newBot(t *testing.T, extra ...commands.Command) (*bot.Bot, *recorder, *strings.Builder) {
 	t.Helper()
-	reg, err := bot.Registry(bot.Info{Version: "v0.0.0-test", Started: time.Now()})
+	b, logs := newBotWith(t, func(*config.Config) {}, extra...)
+	return b, &recorder{}, logs
+}
+
+// newBotWith builds a bot over a fresh store, with the config adjusted by edit.
+func newBotWith(t *testing.T, edit func(*config.Config), extra ...commands.Command) (*bot.Bot, *strings.Builder) {
+	t.Helper()
+	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.Add(extra...); err != nil {
+	cfg := config.Default()
+	cfg.Admins.Accounts = []string{admin}
+	edit(&cfg)
+	var logs strings.Builder
+	b, err := bot.New(bot.Options{
+		Log: zerolog.New(&syncWriter{w: &logs}), Store: store, Config: &cfg,
+		Info: bot.Info{Version: "v0.0.0-test", Started: time.Now()}, LocalDomain: "social.example.coop", Commands: extra,
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
-	log := zerolog.New(&syncWriter{w: &logs})
-	return bot.New(log, reg, bot.NewAllowlist([]string{admin}, "social.example.coop")), &recorder{}, &logs
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = b.Close(ctx)
+		_ = store.Close()
+	})
+	return b, &logs
 }
 
 type syncWriter struct {
@@ -70,8 +92,14 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 func send(t *testing.T, b *bot.Bot, tr bot.Transport, from, text string) {
 	t.Helper()
 	msg := bot.Message{ID: "1", Sender: bot.Account{Acct: from}, Text: text, At: time.Now()}
-	if err := b.Handle(context.Background(), tr, msg); err != nil {
+	done, err := b.Handle(context.Background(), tr, msg)
+	if err != nil {
 		t.Fatalf("Handle(%q): %v", text, err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Handle(%q): its job never ended", text)
 	}
 }
 
@@ -159,9 +187,9 @@ func TestCommandFailuresAreSafe(t *testing.T) {
 	send(t, b, tr, admin, "leak")
 	send(t, b, tr, admin, "slow")
 	want := []string{
-		"boom: failed with an internal error; the bot's log has the details",
-		"leak: failed with an internal error; the bot's log has the details",
-		"slow: timed out",
+		"boom failed: internal error (the bot's log has the details)\n(job 1)",
+		"leak failed: internal error (the bot's log has the details)\n(job 2)",
+		"slow failed: timed out after 10ms\n(job 3)",
 	}
 	got := tr.all()
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -136,6 +136,8 @@ func onlyMine(live []pending, a answer) (*pending, error) {
 	switch {
 	case a.verb == "approve":
 		return nil, &ops.Error{Msg: "approve needs the code", Hint: "send approve CODE, with the code the other admin was given"}
+	case len(mine) == 0 && a.verb == "no":
+		return nil, &ops.Error{Msg: "nothing to withdraw: you have no pending command"}
 	case len(mine) == 0:
 		return nil, &ops.Error{Msg: "nothing to confirm: you have no pending command", Hint: "state-changing commands ask for confirmation when you send them"}
 	case len(mine) > 1:

@@ -19,6 +19,9 @@ const maxConsoleLine = 64 << 10
 // Console is the transport of `bot console`: replies go to a writer, and on a terminal a
 // reply being edited (progress) is rewritten in place.
 type Console struct {
+	// Every is the least time between two progress edits (default 1s).
+	Every time.Duration
+
 	mu   sync.Mutex
 	out  io.Writer
 	tty  bool
@@ -30,7 +33,12 @@ type Console struct {
 var _ Transport = (*Console)(nil)
 
 // NewConsole prints to out; tty says whether out is a terminal.
-func NewConsole(out io.Writer, tty bool) *Console { return &Console{out: out, tty: tty} }
+func NewConsole(out io.Writer, tty bool) *Console {
+	return &Console{out: out, tty: tty, Every: time.Second}
+}
+
+// ProgressEvery tells the bot how often a progress reply may be edited.
+func (c *Console) ProgressEvery() time.Duration { return c.Every }
 
 // Name implements Transport.
 func (c *Console) Name() string { return "console" }
@@ -95,9 +103,22 @@ func (c *Console) flush() {
 const prompt = "tootops> "
 
 // RunConsole reads commands from in, one per line, and runs each through the bot as if
-// the admin as had sent it, finishing each before reading the next. It returns when in
-// ends or ctx is cancelled.
+// the admin as had sent it. Piped, it finishes each command, its job included, before
+// reading the next line; on a terminal jobs run on while the admin types (so "jobs" and
+// "cancel N" work). It returns when in has ended and the last job is done, or when ctx
+// is cancelled.
 func RunConsole(ctx context.Context, b *Bot, c *Console, in io.Reader, as Account) error {
+	b.NotifyInterrupted(ctx, c)
+	var running []<-chan struct{}
+	defer func() {
+		for _, done := range running {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	r := bufio.NewReaderSize(in, 4096)
 	for n := 1; ; n++ {
 		if c.tty {
@@ -127,8 +148,18 @@ func RunConsole(ctx context.Context, b *Bot, c *Console, in io.Reader, as Accoun
 			continue
 		}
 		msg := Message{ID: "console-" + strconv.Itoa(n), Sender: as, Text: line, At: time.Now()}
-		if err := b.Handle(ctx, c, msg); err != nil {
+		done, err := b.Handle(ctx, c, msg)
+		if err != nil {
 			return err
+		}
+		if c.tty {
+			running = append(running, done)
+			continue
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil
 		}
 	}
 }

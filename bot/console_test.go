@@ -3,10 +3,12 @@ package bot_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tootops/tootops/bot"
 	"github.com/tootops/tootops/commands"
+	"github.com/tootops/tootops/config"
 )
 
 func TestConsolePipedRunsEachLineInOrder(t *testing.T) {
@@ -56,4 +58,44 @@ func TestConsoleEditsInPlaceOnATerminal(t *testing.T) {
 	if got, want := out.String(), "backup: 10%\nbackup: 50%\n"; got != want {
 		t.Errorf("piped output %q, want %q", got, want)
 	}
+}
+
+// On a terminal, jobs run on while the admin types, so a running job can be listed and
+// cancelled; the console still waits for every job before it returns.
+func TestConsoleOnATerminalRunsJobsInTheBackground(t *testing.T) {
+	l := newLab(t, func(*config.Config) {})
+	var out syncBuilder
+	c := bot.NewConsole(&out, true)
+	c.Every = 0
+	in := "wait\njobs\ncancel 1\n"
+	if err := bot.RunConsole(context.Background(), l.b, c, strings.NewReader(in), bot.Account{Acct: admin}); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"#1 running wait — alice",
+		"job 1 (wait) cancelled after",
+		"job 1 (wait) cancelled by " + admin,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

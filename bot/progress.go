@@ -19,6 +19,7 @@ type livingReply struct {
 	title  string // "job 12 (backup)"
 	every  time.Duration
 	now    func() time.Time
+	after  <-chan struct{} // nil, or closed when replies may start
 	onFail func(error)
 
 	mu      sync.Mutex
@@ -62,6 +63,9 @@ func (l *livingReply) send(text string) {
 	defer cancel()
 	var err error
 	if l.ref == "" {
+		if l.after != nil {
+			<-l.after
+		}
 		l.ref, err = l.tr.Reply(ctx, l.msg, text)
 	} else {
 		err = l.tr.Edit(ctx, l.ref, text)

@@ -82,7 +82,13 @@ type Command struct {
 	// "project"; nil locks nothing.
 	Locks   func(inv *Invocation) []string
 	Timeout time.Duration // 0 leaves the choice to the job runner
-	Run     Handler
+	// Inline marks a command answered at once instead of run as a job: it only reads the
+	// bot's own state (help, ping, jobs…), so a job record for it would be noise.
+	Inline bool
+	// Plan says what a Changes command is about to do, for the confirmation question and
+	// --dry-run. It must change nothing. nil shows the command line itself.
+	Plan func(ctx context.Context, inv *Invocation) (string, error)
+	Run  Handler
 }
 
 // Handler runs a command and returns the reply text.
@@ -102,7 +108,7 @@ type Request struct {
 	Inv      *Invocation
 	Sender   Sender
 	Progress ops.Progress
-	JobID    int64
+	JobID    uint64 // 0 for inline commands
 }
 
 // Usage returns the command's usage line, generated from its declaration:

@@ -16,7 +16,8 @@ func Help(r *Registry) Command {
 		Help: "Without a topic, lists every command with a one-line summary. With a command " +
 			"name (several words are fine: help backup status), shows its usage, arguments, " +
 			"flags and aliases. With a group name (help backups), lists that group.",
-		Args: []Arg{{Name: "COMMAND", Help: "a command or group name", Optional: true, Rest: true}},
+		Args:   []Arg{{Name: "COMMAND", Help: "a command or group name", Optional: true, Rest: true}},
+		Inline: true,
 		Run: func(_ context.Context, req *Request) (string, error) {
 			var topic []string
 			if req != nil && req.Inv != nil {

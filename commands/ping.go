@@ -25,6 +25,7 @@ func Ping(version string, started time.Time, now func() time.Time) Command {
 		Group:   defaultGroup,
 		Summary: "check that the bot is alive",
 		Help:    "Answers with the bot's version and how long it has been running. It touches nothing else.",
+		Inline:  true,
 		Run: func(context.Context, *Request) (string, error) {
 			return fmt.Sprintf("pong — tootops %s, up %s", version, uptime(now().Sub(started))), nil
 		},

@@ -14,6 +14,7 @@ func Whoami() Command {
 		Summary: "show who the bot thinks you are",
 		Help: "Shows your account as the bot sees it, the transport your message came by, and " +
 			"whether you are an admin. Useful when the bot refuses a command.",
+		Inline: true,
 		Run: func(_ context.Context, req *Request) (string, error) {
 			var s Sender
 			if req != nil {

@@ -48,11 +48,12 @@ type Spec struct {
 	ReplyTo string
 	Locks   []Request
 	Timeout time.Duration
-	// Progress receives the action's reports (the transport's living reply); nil for none.
-	Progress ops.Progress
+	// Progress makes, for the job's id, what receives the action's reports (the
+	// transport's living reply); nil for none.
+	Progress func(job uint64) ops.Progress
 	// Run is the action. Its text becomes the result; when it fails or is cancelled, its
 	// text says what it cleaned up.
-	Run func(ctx context.Context, p ops.Progress) (string, error)
+	Run func(ctx context.Context, job uint64, p ops.Progress) (string, error)
 }
 
 // Result is how a job ended.
@@ -207,8 +208,11 @@ func (r *Runner) Start(spec Spec) (Job, <-chan Result, error) {
 func (r *Runner) execute(ctx context.Context, l *live, spec Spec, timeout time.Duration) Result {
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	p := &recorder{r: r, l: l, next: spec.Progress}
-	text, err := r.call(tctx, spec, p)
+	p := &recorder{r: r, l: l}
+	if spec.Progress != nil {
+		p.next = spec.Progress(l.job.ID)
+	}
+	text, err := r.call(tctx, l, spec, p)
 	p.finish()
 
 	l.mu.Lock()
@@ -242,14 +246,14 @@ func (r *Runner) execute(ctx context.Context, l *live, spec Spec, timeout time.D
 
 // call runs the action, turning a panic into an error so one bad action cannot take the
 // bot down with its locks held.
-func (r *Runner) call(ctx context.Context, spec Spec, p ops.Progress) (text string, err error) {
+func (r *Runner) call(ctx context.Context, l *live, spec Spec, p ops.Progress) (text string, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			r.log.Error().Str("command", spec.Command).Str("panic", fmt.Sprint(v)).Stack().Msg("job panicked")
 			err = fmt.Errorf("panic: %v", v)
 		}
 	}()
-	return spec.Run(ctx, p)
+	return spec.Run(ctx, l.job.ID, p)
 }
 
 // Cancel stops a running job and waits (until ctx ends) for it to clean up.

@@ -46,8 +46,8 @@ func newRunner(t *testing.T) (*jobs.Runner, *state.Store) {
 }
 
 // blocker is an action that waits on its context, reporting that it started.
-func blocker(started chan<- struct{}, cleanup string) func(context.Context, ops.Progress) (string, error) {
-	return func(ctx context.Context, p ops.Progress) (string, error) {
+func blocker(started chan<- struct{}, cleanup string) func(context.Context, uint64, ops.Progress) (string, error) {
+	return func(ctx context.Context, _ uint64, p ops.Progress) (string, error) {
 		p.Report(1, 4, "waiting")
 		close(started)
 		<-ctx.Done()
@@ -69,7 +69,7 @@ func wait(t *testing.T, ch <-chan jobs.Result) jobs.Result {
 func TestSucceedsWithSummaryAndTail(t *testing.T) {
 	r, _ := newRunner(t)
 	job, ch, err := r.Start(jobs.Spec{Command: "ps", Line: "ps", Sender: "alice@x", Via: "test",
-		Run: func(context.Context, ops.Progress) (string, error) {
+		Run: func(context.Context, uint64, ops.Progress) (string, error) {
 			return "3 services\nweb 1/1\nsidekiq 2/2", nil
 		}})
 	if err != nil {
@@ -87,20 +87,20 @@ func TestSucceedsWithSummaryAndTail(t *testing.T) {
 
 func TestFailureIsRecordedSafely(t *testing.T) {
 	r, _ := newRunner(t)
-	_, ch, _ := r.Start(jobs.Spec{Command: "x", Line: "x", Run: func(context.Context, ops.Progress) (string, error) {
+	_, ch, _ := r.Start(jobs.Spec{Command: "x", Line: "x", Run: func(context.Context, uint64, ops.Progress) (string, error) {
 		return "", errors.New("pq: password=hunter2 authentication failed")
 	}})
 	res := wait(t, ch)
 	if res.Job.State != jobs.Failed || strings.Contains(res.Job.Error, "hunter2") {
 		t.Errorf("job %+v: want failed with a safe error", res.Job)
 	}
-	_, ch, _ = r.Start(jobs.Spec{Command: "y", Line: "y", Run: func(context.Context, ops.Progress) (string, error) {
+	_, ch, _ = r.Start(jobs.Spec{Command: "y", Line: "y", Run: func(context.Context, uint64, ops.Progress) (string, error) {
 		return "", &ops.Error{Msg: "no service \"webb\"", Hint: "services: web, sidekiq"}
 	}})
 	if res := wait(t, ch); res.Job.Error != `no service "webb" — services: web, sidekiq` {
 		t.Errorf("safe error %q", res.Job.Error)
 	}
-	_, ch, _ = r.Start(jobs.Spec{Command: "p", Line: "p", Run: func(context.Context, ops.Progress) (string, error) {
+	_, ch, _ = r.Start(jobs.Spec{Command: "p", Line: "p", Run: func(context.Context, uint64, ops.Progress) (string, error) {
 		panic("kaboom")
 	}})
 	if res := wait(t, ch); res.Job.State != jobs.Failed {
@@ -141,7 +141,7 @@ func TestCancelInTheMiddle(t *testing.T) {
 	wait(t, ch)
 	// The lock is free again.
 	_, ch, err = r.Start(jobs.Spec{Command: "backup", Line: "backup", Locks: []jobs.Request{{Name: "backup"}},
-		Run: func(context.Context, ops.Progress) (string, error) { return "ok", nil }})
+		Run: func(context.Context, uint64, ops.Progress) (string, error) { return "ok", nil }})
 	if err != nil {
 		t.Fatalf("lock not released: %v", err)
 	}
@@ -166,7 +166,7 @@ func TestConcurrentCommandsAgainstOneLock(t *testing.T) {
 			defer wg.Done()
 			_, ch, err := r.Start(jobs.Spec{Command: "scale", Line: "scale sidekiq=5", Sender: "alice@x",
 				Locks: jobs.Requests([]string{"service:sidekiq"}, true),
-				Run: func(context.Context, ops.Progress) (string, error) {
+				Run: func(context.Context, uint64, ops.Progress) (string, error) {
 					n := running.Add(1)
 					for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 					}
@@ -253,9 +253,9 @@ func TestRestartWithARunningJob(t *testing.T) {
 	started := make(chan struct{})
 	var runs atomic.Int32
 	job, _, err := r.Start(jobs.Spec{Command: "backup", Line: "backup", Sender: "alice@x", Via: "mastodon", ReplyTo: "1234",
-		Run: func(ctx context.Context, p ops.Progress) (string, error) {
+		Run: func(ctx context.Context, _ uint64, p ops.Progress) (string, error) {
 			runs.Add(1)
-			return blocker(started, "")(ctx, p)
+			return blocker(started, "")(ctx, 0, p)
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +310,7 @@ func TestShutdownInterruptsRunningJobs(t *testing.T) {
 	if res := wait(t, ch); res.Job.State != jobs.Interrupted {
 		t.Errorf("state %s, want interrupted", res.Job.State)
 	}
-	if _, _, err := r.Start(jobs.Spec{Command: "ps", Run: func(context.Context, ops.Progress) (string, error) { return "", nil }}); err == nil {
+	if _, _, err := r.Start(jobs.Spec{Command: "ps", Run: func(context.Context, uint64, ops.Progress) (string, error) { return "", nil }}); err == nil {
 		t.Error("Start after Close succeeded")
 	}
 }
@@ -321,7 +321,7 @@ func TestListAndPrune(t *testing.T) {
 	r, _, _ := jobs.New(jobs.Options{Store: s, Log: zerolog.Nop(), Keep: 3})
 	defer r.Close(context.Background())
 	for range 6 {
-		_, ch, _ := r.Start(jobs.Spec{Command: "ps", Line: "ps", Run: func(context.Context, ops.Progress) (string, error) { return "ok", nil }})
+		_, ch, _ := r.Start(jobs.Spec{Command: "ps", Line: "ps", Run: func(context.Context, uint64, ops.Progress) (string, error) { return "ok", nil }})
 		wait(t, ch)
 	}
 	list, err := r.List(10)

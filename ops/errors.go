@@ -45,6 +45,6 @@ func SafeText(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "cancelled"
 	default:
-		return "failed with an internal error; the bot's log has the details"
+		return "internal error (the bot's log has the details)"
 	}
 }

@@ -30,12 +30,21 @@ func runConsole(ctx context.Context, e *env) error {
 		return err
 	}
 	defer store.Close()
-	deps := bot.Deps{Config: cfg, Log: log, Store: store, Info: bot.Info{Version: versionString(), Started: time.Now()}}
-	b, err := bot.Build(deps)
+	b, o, err := newBot(cfg, log, store)
 	if err != nil {
 		return err
 	}
-	bot.LogStartup(deps, "console")
+	b.LogStartup(o, "console")
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := b.Close(sctx); err != nil {
+			log.Warn().Err(err).Msg("console shutdown")
+		}
+	}()
+	if !b.Admins().Allows(as) {
+		fmt.Fprintf(e.stderr, "note: %s is not in [admins] accounts: the bot ignores its messages, as it would on Mastodon\n", as)
+	}
 	tty := isTerminal(e.stdout) && isTerminalReader(e.stdin)
 	if tty {
 		fmt.Fprintf(e.stdout, "tootops %s console, acting as %s. Type help; Ctrl-D to leave.\n", versionString(), as)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"time"
+	"errors"
 
 	"github.com/tootops/tootops/bot"
 	"github.com/tootops/tootops/config"
@@ -27,5 +27,11 @@ func runDaemon(ctx context.Context, e *env) error {
 		return err
 	}
 	defer store.Close()
-	return bot.Run(ctx, bot.Deps{Config: cfg, Log: log, Store: store, Info: bot.Info{Version: versionString(), Started: time.Now()}})
+	o := botOptions(cfg, log, store)
+	err = bot.Run(ctx, o)
+	var problems config.Problems
+	if errors.As(err, &problems) {
+		return &configError{path: path, err: problems}
+	}
+	return err
 }

@@ -16,7 +16,7 @@ func runHelp(_ context.Context, e *env) error {
 		_, err := fmt.Fprintln(e.stdout, usageText)
 		return err
 	}
-	reg, err := bot.Registry(bot.Info{Version: versionString(), Started: time.Now()})
+	reg, err := bot.Registry(bot.Info{Version: versionString(), Started: time.Now()}, opsCommands(nil))
 	if err != nil {
 		return err
 	}
