@@ -339,3 +339,72 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestConfiguredTimeoutOverridesTheCommand(t *testing.T) {
+	l := newLab(t, func(c *config.Config) {
+		c.Jobs.Timeouts = map[string]config.Duration{"wait": config.Duration(30 * time.Millisecond)}
+	})
+	got := l.ask(admin, "wait")
+	expect(t, got, "job 1 (wait): 25% (1/4), waiting for the context", "wait failed: timed out after 30ms\nremoved the scratch container\n(job 1)")
+}
+
+func TestUnknownCommandNamesInTheConfig(t *testing.T) {
+	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	cfg := config.Default()
+	cfg.Confirm.SecondAdmin = []string{"upgarde"}
+	cfg.Jobs.Timeouts = map[string]config.Duration{"bakup": config.Duration(time.Hour)}
+	_, err = bot.New(bot.Options{Log: zerolog.Nop(), Store: store, Config: &cfg,
+		Schedules: []schedule.Entry{{Name: "backup", Spec: "@daily", Line: "backup"}}})
+	want := `confirm.second_admin: no command "upgarde"; see "bot help"
+jobs.timeouts: no command "bakup"; see "bot help"
+backup.schedule: runs "backup", which the bot does not understand: unknown command "backup" — send "help" for the list of commands`
+	if err == nil || err.Error() != want {
+		t.Errorf("got:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// A question asked before a restart can be answered after it.
+func TestConfirmationSurvivesARestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	var restarts atomic.Int32
+	open := func() (*bot.Bot, *state.Store) {
+		store, err := state.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := config.Default()
+		cfg.Admins.Accounts = []string{admin}
+		b, err := bot.New(bot.Options{Log: zerolog.Nop(), Store: store, Config: &cfg, LocalDomain: "social.example.coop",
+			Commands: []commands.Command{{Name: "restart", Summary: "r", Changes: true, Args: []commands.Arg{{Name: "SERVICE"}},
+				Run: func(context.Context, *commands.Request) (string, error) { restarts.Add(1); return "restarted", nil }}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, store
+	}
+	ctx := context.Background()
+	tr := &recorder{}
+	b, s := open()
+	if _, err := b.Handle(ctx, tr, bot.Message{ID: "1", Sender: bot.Account{Acct: admin}, Text: "restart web"}); err != nil {
+		t.Fatal(err)
+	}
+	c := code(t, tr.all()[0])
+	_ = b.Close(ctx)
+	_ = s.Close()
+
+	b, s = open()
+	defer s.Close()
+	defer b.Close(ctx)
+	done, err := b.Handle(ctx, tr, bot.Message{ID: "2", Sender: bot.Account{Acct: admin}, Text: "yes " + c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if restarts.Load() != 1 {
+		t.Errorf("restarts = %d, want 1; replies %q", restarts.Load(), tr.all())
+	}
+}
