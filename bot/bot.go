@@ -375,31 +375,18 @@ func (b *Bot) answer(verb string) commands.Handler {
 // When after is not nil, the job's replies wait for it, so they never overtake the answer
 // that announced the job.
 func (b *Bot) start(tr Transport, msg Message, inv *commands.Invocation, sender commands.Sender, after <-chan struct{}) (<-chan struct{}, error) {
-	cmd := inv.Command
-	var names []string
-	if cmd.Locks != nil {
-		names = cmd.Locks(inv)
-	}
-	timeout := cmd.Timeout
-	if d, ok := b.timeouts[cmd.Name]; ok {
-		timeout = d
-	}
 	line := commands.Mask(inv.Line)
 	every := defaultProgressEvery
 	if p, ok := tr.(interface{ ProgressEvery() time.Duration }); ok {
 		every = p.ProgressEvery()
 	}
-	_, results, err := b.runner.Start(jobs.Spec{
-		Command: cmd.Name, Line: line, Sender: sender.Acct, Via: tr.Name(), ReplyTo: msg.ID,
-		Locks: jobs.Requests(names, cmd.Changes), Timeout: timeout,
-		Progress: func(id uint64) ops.Progress {
-			return &livingReply{tr: tr, msg: msg, every: every, now: b.now, after: after, title: fmt.Sprintf("job %d (%s)", id, line),
-				onFail: func(err error) { b.log.Warn().Err(err).Uint64("job", id).Msg("progress reply failed") }}
-		},
-		Run: func(ctx context.Context, id uint64, p ops.Progress) (string, error) {
-			return cmd.Run(ctx, &commands.Request{Inv: inv, Sender: sender, Progress: p, JobID: id})
-		},
-	})
+	spec := b.spec(inv, sender)
+	spec.ReplyTo = msg.ID
+	spec.Progress = func(id uint64) ops.Progress {
+		return &livingReply{tr: tr, msg: msg, every: every, now: b.now, after: after, title: fmt.Sprintf("job %d (%s)", id, line),
+			onFail: func(err error) { b.log.Warn().Err(err).Uint64("job", id).Msg("progress reply failed") }}
+	}
+	_, results, err := b.runner.Start(spec)
 	if err != nil {
 		b.audit.Record(audit.Entry{Kind: audit.Command, Who: sender.Acct, Via: tr.Name(), Line: line, Outcome: "not started", Detail: ops.SafeText(err)})
 		return nil, err
@@ -424,6 +411,27 @@ func (b *Bot) start(tr Transport, msg Message, inv *commands.Invocation, sender 
 		}
 	}()
 	return done, nil
+}
+
+// spec describes the job that runs inv for sender: its locks, its timeout (the config's
+// override, else the command's own) and the action.
+func (b *Bot) spec(inv *commands.Invocation, sender commands.Sender) jobs.Spec {
+	cmd := inv.Command
+	var names []string
+	if cmd.Locks != nil {
+		names = cmd.Locks(inv)
+	}
+	timeout := cmd.Timeout
+	if d, ok := b.timeouts[cmd.Name]; ok {
+		timeout = d
+	}
+	return jobs.Spec{
+		Command: cmd.Name, Line: commands.Mask(inv.Line), Sender: sender.Acct, Via: sender.Via,
+		Locks: jobs.Requests(names, cmd.Changes), Timeout: timeout,
+		Run: func(ctx context.Context, id uint64, p ops.Progress) (string, error) {
+			return cmd.Run(ctx, &commands.Request{Inv: inv, Sender: sender, Progress: p, JobID: id})
+		},
+	}
 }
 
 // resultText is the reply to a finished job. Jobs that took a while name their number,
@@ -464,25 +472,9 @@ func (b *Bot) runScheduled(ctx context.Context, e schedule.Entry) (string, error
 	if err != nil {
 		return "", err
 	}
-	cmd := inv.Command
-	var names []string
-	if cmd.Locks != nil {
-		names = cmd.Locks(inv)
-	}
-	timeout := cmd.Timeout
-	if d, ok := b.timeouts[cmd.Name]; ok {
-		timeout = d
-	}
 	who := "schedule:" + e.Name
 	line := commands.Mask(inv.Line)
-	sender := commands.Sender{Acct: who, Via: "schedule", Admin: true}
-	_, results, err := b.runner.Start(jobs.Spec{
-		Command: cmd.Name, Line: line, Sender: who, Via: "schedule",
-		Locks: jobs.Requests(names, cmd.Changes), Timeout: timeout,
-		Run: func(ctx context.Context, id uint64, p ops.Progress) (string, error) {
-			return cmd.Run(ctx, &commands.Request{Inv: inv, Sender: sender, Progress: p, JobID: id})
-		},
-	})
+	_, results, err := b.runner.Start(b.spec(inv, commands.Sender{Acct: who, Via: "schedule", Admin: true}))
 	var busy *jobs.BusyError
 	if errors.As(err, &busy) {
 		b.audit.Record(audit.Entry{Kind: audit.Scheduled, Who: who, Via: "schedule", Line: line, Outcome: "skipped", Detail: busy.Error()})
