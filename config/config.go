@@ -10,6 +10,7 @@ type Config struct {
 	Admins   Admins    `toml:"admins,omitempty"` // omitted when empty: a present [admins] must list someone
 	Compose  *Compose  `toml:"compose"`
 	Backup   *Backup   `toml:"backup"`
+	Media    Media     `toml:"media"`
 	State    State     `toml:"state"`
 	Log      Log       `toml:"log"`
 	Confirm  Confirm   `toml:"confirm"`
@@ -51,6 +52,42 @@ type Compose struct {
 	// DockerHost overrides DOCKER_HOST; empty means DOCKER_HOST, else the
 	// local socket.
 	DockerHost string `toml:"docker_host" example:"\"unix:///var/run/docker.sock\""`
+	// OneOff governs `run SERVICE -- COMMAND…`.
+	OneOff OneOff `toml:"oneoff"`
+}
+
+// DefaultOneOffAllowed is the allow-list of one-off commands when
+// [compose.oneoff] leaves it out: maintenance that removes caches and
+// reports, nothing that deletes accounts or statuses.
+var DefaultOneOffAllowed = []string{
+	"tootctl version",
+	"tootctl media remove",
+	"tootctl accounts prune",
+	"tootctl preview_cards remove",
+	"tootctl cache clear",
+}
+
+func (c *Compose) setDefaults() {
+	c.OneOff.Allowed = append([]string(nil), DefaultOneOffAllowed...)
+}
+
+// OneOff lists what may run in one-off containers.
+type OneOff struct {
+	// Allowed are command prefixes, word for word, such as "tootctl media
+	// remove"; the words after one are checked against the flags the bot
+	// knows for that command.
+	Allowed []string `toml:"allowed" example:"[\"tootctl version\", \"tootctl media remove\"]"`
+}
+
+// Media governs the removal of cached remote media (`media cleanup`,
+// tootctl media remove in a one-off web container).
+type Media struct {
+	// Days is the age of cached media that `media cleanup` removes when
+	// given no --days.
+	Days int `toml:"days" example:"7"`
+	// Schedule is when `media cleanup` runs by itself; empty means only on
+	// demand. It needs [compose].
+	Schedule CronSpec `toml:"schedule"`
 }
 
 // Backup configures database backups to S3. The section being present
@@ -145,6 +182,7 @@ type Jobs struct {
 // out. Optional sections are nil; their defaults apply once they are present.
 func Default() Config {
 	return Config{
+		Media:    Media{Days: 7},
 		State:    State{Path: "tootops.db"},
 		Log:      Log{Level: "info", Format: "auto"},
 		Confirm:  Confirm{Window: Duration(2 * time.Minute)},

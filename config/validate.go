@@ -90,9 +90,18 @@ func (c *Config) problems() Problems {
 			ps.add("compose.directory", `expected an absolute path on the Docker host such as "/opt/mastodon", got %q`, cp.Directory)
 		}
 		checkDockerHost(&ps, "compose.docker_host", cp.DockerHost)
+		checkOneOff(&ps, "compose.oneoff.allowed", cp.OneOff.Allowed)
 	}
 	if b := c.Backup; b != nil {
 		c.checkBackup(&ps, b)
+	}
+	if c.Media.Days < 1 || c.Media.Days > 36500 {
+		ps.add("media.days", "expected a number of days from 1 to 36500 such as 7, got %d", c.Media.Days)
+	}
+	if p := c.Media.Schedule.Check("media.schedule"); p != nil {
+		ps = append(ps, *p)
+	} else if c.Media.Schedule != "" && c.Compose == nil {
+		ps.add("media.schedule", "media cleanup runs tootctl in a one-off container of the Compose web service and needs a [compose] section; add [compose] or remove the schedule")
 	}
 	if c.State.Path == "" {
 		ps.add("state.path", `required: a file path such as "tootops.db"`)
@@ -177,6 +186,7 @@ var (
 	composeProject = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 	username       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 	hostLabel      = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	oneOffWord     = regexp.MustCompile(`^([A-Za-z0-9_][A-Za-z0-9_.:/@=+-]*|--[a-z][a-z0-9_-]*(=[A-Za-z0-9_.:/,-]*)?)$`)
 )
 
 func oneOf(ps *Problems, key, v string, allowed []string) {
@@ -230,6 +240,25 @@ func checkDockerHost(ps *Problems, key, s string) {
 	}
 	if !ok {
 		ps.add(key, `expected a unix://, tcp://, ssh:// or npipe:// URL such as "unix:///var/run/docker.sock" or "ssh://admin@docker.example.coop", got %q`, s)
+	}
+}
+
+// checkOneOff wants command prefixes of plain words: no shell runs them, and
+// a word with quotes or ";" would never match what an admin types anyway.
+func checkOneOff(ps *Problems, key string, allowed []string) {
+	seen := map[string]bool{}
+	for _, a := range allowed {
+		words := strings.Fields(a)
+		norm := strings.Join(words, " ")
+		switch {
+		case len(words) == 0:
+			ps.add(key, `expected command prefixes such as "tootctl media remove", got an empty one`)
+		case slices.ContainsFunc(words, func(w string) bool { return !oneOffWord.MatchString(w) }):
+			ps.add(key, "%q: expected words of letters, digits and _ . : / @ = + - (no shell runs them: quotes, ;, | and $ mean nothing)", a)
+		case seen[norm]:
+			ps.add(key, "%q is listed twice", a)
+		}
+		seen[norm] = true
 	}
 }
 

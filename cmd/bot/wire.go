@@ -9,19 +9,49 @@ import (
 	"github.com/tootops/tootops/bot"
 	"github.com/tootops/tootops/commands"
 	"github.com/tootops/tootops/config"
+	"github.com/tootops/tootops/ops/compose"
 	"github.com/tootops/tootops/schedule"
 	"github.com/tootops/tootops/state"
 )
 
 // opsCommands are the commands that act on the instance, built with their clients. The
-// registry also holds the bot's own (help, jobs, confirmations…).
-func opsCommands(*config.Config) []commands.Command { return nil }
+// registry also holds the bot's own (help, jobs, confirmations…). cfg is nil when only
+// the help is built: the commands are declared all the same.
+//
+// The service commands work on the [compose] project through the Docker Engine API. The
+// client connects on first use, so a bot whose Docker is down still starts, and each
+// command says which DOCKER_HOST it could not reach. Without [compose] they answer that
+// the section is missing.
+func opsCommands(cfg *config.Config) []commands.Command {
+	var services commands.Services = compose.Unconfigured{}
+	days := config.Default().Media.Days
+	if cfg != nil {
+		days = cfg.Media.Days
+	}
+	if cfg != nil && cfg.Compose != nil {
+		p, err := compose.New(compose.Options{
+			Project:    cfg.Compose.Project,
+			Directory:  cfg.Compose.Directory,
+			DockerHost: cfg.Compose.DockerHost,
+			Allowed:    cfg.Compose.OneOff.Allowed,
+		})
+		if err == nil {
+			services = p
+		} else {
+			services = compose.Unconfigured{Err: err}
+		}
+	}
+	return commands.ServiceCommands(services, commands.ServiceOptions{MediaDays: days})
+}
 
 // schedules turns the config's schedule keys into entries, each a command line.
 func schedules(cfg *config.Config) []schedule.Entry {
 	var out []schedule.Entry
 	if cfg.Backup != nil && cfg.Backup.Schedule != "" {
 		out = append(out, schedule.Entry{Name: "backup", Spec: string(cfg.Backup.Schedule), Line: "backup"})
+	}
+	if cfg.Media.Schedule != "" {
+		out = append(out, schedule.Entry{Name: "media", Spec: string(cfg.Media.Schedule), Line: "media cleanup"})
 	}
 	return out
 }

@@ -1,0 +1,405 @@
+// Command mastolab stands in for Mastodon and its neighbours in the test lab: one static
+// binary, built FROM scratch, that behaves like each Compose service for ops purposes.
+//
+// It dispatches on the name it was called by, else on its first argument:
+//
+//	mastolab web                      HTTP on :3000: /health, /api/v2/instance, /
+//	mastolab streaming                HTTP on :4000: /api/v1/streaming/health
+//	mastolab sidekiq                  logs a processed job every LAB_TICK (default 1s)
+//	mastolab db | redis               TCP stand-ins on :5432 and :6379
+//	mastolab tty                      colourful output meant for a TTY (logs tests)
+//	mastolab tootctl …                version, media remove, accounts prune, preview_cards
+//	                                  remove, cache clear, and lab-exit N / lab-sleep S for tests
+//	mastolab rails db:migrate         plausible migration output
+//	mastolab health URL               exit 0 when URL answers 200 with OK (healthchecks)
+//	mastolab resolve NAME             print the addresses NAME resolves to
+//
+// The Mastodon version comes from MASTODON_VERSION, which each lab image sets.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	args := os.Args
+	role := filepath.Base(args[0])
+	if role == "mastolab" || role == "" {
+		if len(args) < 2 {
+			fmt.Fprintln(os.Stderr, "usage: mastolab web|streaming|sidekiq|db|redis|tty|tootctl|rails|health|resolve …")
+			os.Exit(2)
+		}
+		role, args = args[1], args[1:]
+	}
+	os.Exit(run(role, args[1:]))
+}
+
+func version() string {
+	if v := os.Getenv("MASTODON_VERSION"); v != "" {
+		return v
+	}
+	return "4.5.0"
+}
+
+func run(role string, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	switch role {
+	case "web":
+		return serveHTTP(ctx, "web", envOr("PORT", "3000"), webMux())
+	case "streaming":
+		return serveHTTP(ctx, "streaming", envOr("PORT", "4000"), streamingMux())
+	case "sidekiq":
+		return sidekiq(ctx)
+	case "db":
+		return tcpStandIn(ctx, "5432", "LOG:  database system is ready to accept connections", nil)
+	case "redis":
+		return tcpStandIn(ctx, "6379", "* Ready to accept connections tcp", func(string) string { return "+PONG\r\n" })
+	case "tty":
+		return ttyRole(ctx)
+	case "tootctl":
+		return tootctl(ctx, args)
+	case "rails":
+		return rails(args)
+	case "health":
+		return health(args)
+	case "resolve":
+		return resolve(args)
+	}
+	fmt.Fprintf(os.Stderr, "mastolab: unknown role %q\n", role)
+	return 127
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func tick() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("LAB_TICK")); err == nil && d > 0 {
+		return d
+	}
+	return time.Second
+}
+
+func logf(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, "%s "+format+"\n", append([]any{time.Now().UTC().Format("2006-01-02T15:04:05.000Z")}, a...)...)
+}
+
+func webMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
+	mux.HandleFunc("/api/v2/instance", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"domain":       envOr("LOCAL_DOMAIN", "lab.example"),
+			"title":        "Mastodon lab",
+			"version":      version(),
+			"source_url":   "https://github.com/mastodon/mastodon",
+			"api_versions": map[string]int{"mastodon": 6},
+		})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, "<!doctype html><title>Mastodon lab %s</title>\n", version())
+	})
+	return mux
+}
+
+func streamingMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v1/streaming/health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
+	return mux
+}
+
+func serveHTTP(ctx context.Context, name, port string, mux *http.ServeMux) int {
+	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		mux.ServeHTTP(w, r)
+		if r.URL.Path != "/health" && r.URL.Path != "/api/v1/streaming/health" {
+			logf(os.Stdout, "method=%s path=%s status=200 duration=%.2f", r.Method, r.URL.Path, float64(time.Since(start).Microseconds())/1000)
+		}
+	})
+	srv := &http.Server{Addr: ":" + port, Handler: logged, ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	if name == "web" {
+		logf(os.Stdout, "[1] Puma starting in cluster mode... Version: 6.6.0, Mastodon %s", version())
+		logf(os.Stdout, "[1] * Listening on http://0.0.0.0:%s", port)
+	} else {
+		logf(os.Stdout, "Streaming API now listening on 0.0.0.0:%s (Mastodon %s)", port, version())
+	}
+	go func() {
+		<-ctx.Done()
+		logf(os.Stdout, "[1] - Gracefully stopping, waiting for requests to finish")
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	logf(os.Stdout, "[1] === puma shutdown ===")
+	return 0
+}
+
+func sidekiq(ctx context.Context) int {
+	logf(os.Stdout, "INFO: Booted Rails 7.1 application in production environment (Mastodon %s)", version())
+	logf(os.Stdout, "INFO: Running in ruby 3.4.1, Sidekiq 7.3")
+	hostname, _ := os.Hostname()
+	t := time.NewTicker(tick())
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			logf(os.Stdout, "INFO: Shutting down")
+			logf(os.Stdout, "INFO: Bye!")
+			return 0
+		case <-t.C:
+			logf(os.Stdout, "INFO: pid=%s jid=%08x class=ActivityPub::DeliveryWorker done: job %d", hostname, n*7919, n)
+			if n%5 == 0 {
+				logf(os.Stderr, "WARN: pid=%s class=LinkCrawlWorker retry: job %d timed out", hostname, n)
+			}
+		}
+	}
+}
+
+func tcpStandIn(ctx context.Context, port, ready string, answer func(string) string) int {
+	ln, err := net.Listen("tcp", ":"+port)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	logf(os.Stdout, "%s", ready)
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				logf(os.Stdout, "received smart shutdown request")
+				return 0
+			}
+			continue
+		}
+		go func() {
+			defer c.Close()
+			if answer == nil {
+				return
+			}
+			sc := bufio.NewScanner(c)
+			for sc.Scan() {
+				io.WriteString(c, answer(sc.Text()))
+			}
+		}()
+	}
+}
+
+// ttyRole writes the way programs write to a terminal: colours, CRLF line ends, and a
+// progress line rewritten with carriage returns.
+func ttyRole(ctx context.Context) int {
+	fmt.Printf("\x1b[1m\x1b[32mready\x1b[0m tty service (Mastodon %s)\r\n", version())
+	for i := 0; i <= 4; i++ {
+		fmt.Printf("\rprogress %d/4", i)
+	}
+	fmt.Print("\r\n")
+	t := time.NewTicker(tick())
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			fmt.Print("\x1b[33mbye\x1b[0m\r\n")
+			return 0
+		case <-t.C:
+			fmt.Printf("\x1b[36mtick\x1b[0m %d \x1b[31mred\x1b[0m\r\n", n)
+		}
+	}
+}
+
+func tootctl(ctx context.Context, args []string) int {
+	cmd := strings.Join(args, " ")
+	switch {
+	case len(args) == 0:
+		fmt.Println("Commands:\n  tootctl accounts SUBCOMMAND ...ARGS\n  tootctl media SUBCOMMAND ...ARGS\n  tootctl version")
+		return 0
+	case cmd == "version" || cmd == "--version" || cmd == "-v":
+		fmt.Println(version())
+		return 0
+	case strings.HasPrefix(cmd, "media remove"):
+		return mediaRemove(ctx, args[2:])
+	case strings.HasPrefix(cmd, "accounts prune"):
+		fmt.Println("Progress: |" + strings.Repeat("=", 40) + "|")
+		fmt.Println("OK, pruned 3 accounts" + dryRun(args))
+		return 0
+	case strings.HasPrefix(cmd, "preview_cards remove"):
+		fmt.Println("Removed 40 preview cards (approx. 12.5 MB)" + dryRun(args))
+		return 0
+	case cmd == "cache clear":
+		fmt.Println("OK")
+		return 0
+	case len(args) == 2 && args[0] == "lab-exit":
+		// lab-exit N: some output on both streams, then exit status N.
+		n, _ := strconv.Atoi(args[1])
+		fmt.Println("lab: output on stdout")
+		fmt.Fprintln(os.Stderr, "lab: output on stderr")
+		fmt.Printf("lab: exiting with %d\n", n)
+		return n
+	case len(args) == 2 && args[0] == "lab-sleep":
+		d, _ := time.ParseDuration(args[1])
+		fmt.Println("lab: sleeping", d)
+		select {
+		case <-time.After(d):
+			fmt.Println("lab: woke up")
+			return 0
+		case <-ctx.Done():
+			fmt.Println("lab: interrupted")
+			return 130
+		}
+	}
+	fmt.Fprintf(os.Stderr, "Could not find command %q.\n", cmd)
+	return 1
+}
+
+func dryRun(args []string) string {
+	if slices.Contains(args, "--dry-run") {
+		return " (DRY RUN)"
+	}
+	return ""
+}
+
+// mediaRemove prints what `tootctl media remove` prints without a TTY: a progress bar, an
+// error line, and the green summary. The numbers follow from --days, so tests know them.
+func mediaRemove(ctx context.Context, args []string) int {
+	days := 7
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--days" && i+1 < len(args):
+			i++
+			a = "--days=" + args[i]
+			fallthrough
+		case strings.HasPrefix(a, "--days="):
+			n, err := strconv.Atoi(strings.TrimPrefix(a, "--days="))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "Expected numeric value for '--days'; got %q\n", strings.TrimPrefix(a, "--days="))
+				return 1
+			}
+			days = n
+		case a == "--dry-run", a == "--prune-profiles", a == "--remove-headers", a == "--include-follows", a == "--verbose":
+		case a == "--concurrency" && i+1 < len(args):
+			i++
+		case strings.HasPrefix(a, "--concurrency="):
+		default:
+			fmt.Fprintf(os.Stderr, "ERROR: \"tootctl media remove\" was called with arguments %q\n", args)
+			return 1
+		}
+	}
+	removed := 0
+	if days > 0 {
+		removed = 84 / days
+	}
+	fmt.Print("Progress: |")
+	for i := 0; i < 20; i++ {
+		select {
+		case <-ctx.Done():
+			fmt.Println()
+			return 130
+		case <-time.After(10 * time.Millisecond):
+		}
+		fmt.Print("==")
+	}
+	fmt.Println("|")
+	if removed > 3 {
+		fmt.Println("Error processing 109876543210: Seahorse::Client::NetworkingError")
+	}
+	fmt.Printf("Removed %d media attachments (approx. %s)%s\n", removed, humanSize(int64(removed)*100<<20), dryRun(args))
+	return 0
+}
+
+// humanSize formats bytes like Rails' number_to_human_size.
+func humanSize(n int64) string {
+	units := []string{"Bytes", "KB", "MB", "GB", "TB"}
+	f := float64(n)
+	u := 0
+	for f >= 1024 && u < len(units)-1 {
+		f /= 1024
+		u++
+	}
+	if u == 0 {
+		return fmt.Sprintf("%d Bytes", n)
+	}
+	s := strconv.FormatFloat(f, 'f', 1, 64)
+	s = strings.TrimSuffix(s, ".0")
+	return s + " " + units[u]
+}
+
+func rails(args []string) int {
+	if strings.Join(args, " ") != "db:migrate" {
+		fmt.Fprintf(os.Stderr, "rails: unknown command %q\n", strings.Join(args, " "))
+		return 1
+	}
+	fmt.Printf("== 20250101000000 LabMigration%s: migrating ====\n", strings.ReplaceAll(version(), ".", ""))
+	fmt.Println("-- add_column(:accounts, :lab, :boolean)")
+	fmt.Println("   -> 0.0012s")
+	fmt.Printf("== 20250101000000 LabMigration%s: migrated (0.0013s) ====\n", strings.ReplaceAll(version(), ".", ""))
+	return 0
+}
+
+func health(args []string) int {
+	url := "http://127.0.0.1:3000/health"
+	if len(args) > 0 {
+		url = args[0]
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "OK") {
+		fmt.Fprintf(os.Stderr, "unhealthy: %d %q\n", resp.StatusCode, body)
+		return 1
+	}
+	return 0
+}
+
+func resolve(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: mastolab resolve NAME")
+		return 2
+	}
+	addrs, err := net.LookupHost(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	slices.Sort(addrs)
+	for _, a := range addrs {
+		fmt.Println(a)
+	}
+	return 0
+}
