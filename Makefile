@@ -8,7 +8,9 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZ_TARGETS := \
 	./commands:FuzzTokenize \
 	./commands:FuzzParse \
-	./config:FuzzParse
+	./config:FuzzParse \
+	./bot/content:FuzzPlainText \
+	./bot/content:FuzzSplit
 
 .PHONY: help test setup vet fmt-check unit fuzz build docs
 

@@ -2,8 +2,12 @@ package bot
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"net/url"
 	"time"
+
+	mastodon "github.com/mattn/go-mastodon"
 
 	"github.com/tootops/tootops/commands"
 	"github.com/tootops/tootops/config"
@@ -61,21 +65,59 @@ func (b *Bot) LogStartup(o Options, mode string) {
 		Msg("tootops starting")
 }
 
-// Run is the daemon: it serves until ctx is cancelled, then stops its parts in the
-// reverse order of their start, within a bounded time.
+// Run is the daemon: it answers the admins' DMs until ctx is cancelled, then stops its
+// parts in the reverse order of their start, within a bounded time.
 func Run(ctx context.Context, o Options) error {
 	b, err := New(o)
 	if err != nil {
 		return err
 	}
 	b.LogStartup(o, "run")
+	m, err := dialWithRetry(ctx, o)
+	if err != nil || m == nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if err == nil {
+			o.Log.Info().Msg("signal received, tootops shutting down")
+		}
+		return errors.Join(err, b.Close(sctx))
+	}
+	in, err := NewIntake(IntakeOptions{Mastodon: m, Bot: b, Store: o.Store, Log: o.Log, StaleAfter: o.Config.Mastodon.StaleAfter.D(), Now: o.Now})
+	if err != nil {
+		return err
+	}
+	o.Log.Info().Str("bot", m.Me.Acct).Str("mastodon", m.Version).Msg("signed in")
 	b.StartSchedules(ctx)
-	// The Mastodon intake (streaming, catch-up, ledger) plugs in here; until it does,
-	// the daemon runs its schedules and holds the state file.
-	o.Log.Warn().Msg("mastodon intake is not built yet: this build answers on the console only")
-	<-ctx.Done()
-	o.Log.Info().Msg("signal received, tootops shutting down")
+	runErr := in.Run(ctx) // returns when ctx ends, or when the token is refused
+	if runErr == nil {
+		o.Log.Info().Msg("signal received, tootops shutting down")
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	return b.Close(sctx)
+	return errors.Join(runErr, b.Close(sctx))
+}
+
+// dialWithRetry signs in, waiting out an instance that is down (the bot may well start
+// while Mastodon restarts); a refused token ends it at once. It returns nil, nil when ctx
+// ends first.
+func dialWithRetry(ctx context.Context, o Options) (*Mastodon, error) {
+	token := o.Config.Mastodon.AccessToken.Reveal()
+	wait := time.Second
+	for {
+		m, err := DialMastodon(ctx, o.Config.Mastodon.Server, token, o.Log)
+		if err == nil {
+			return m, nil
+		}
+		var api *mastodon.APIError
+		if errors.As(err, &api) && api.StatusCode == http.StatusUnauthorized {
+			return nil, err
+		}
+		o.Log.Warn().Err(err).Dur("retry_in", wait).Msg("mastodon not reachable yet")
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, time.Minute)
+	}
 }

@@ -59,8 +59,13 @@ type Bot struct {
 	timeouts       map[string]time.Duration
 
 	mu          sync.Mutex
-	interrupted []jobs.Job // jobs cut off by the last stop whose senders are still to be told
+	interrupted []jobs.Job           // jobs cut off by the last stop whose senders are still to be told
+	refused     map[string]time.Time // when each stranger was last audited
 }
+
+// refusalQuiet is how long the bot stays quiet about one stranger after auditing them:
+// a flood of DMs from one account costs one audit entry an hour, not one per message.
+const refusalQuiet = time.Hour
 
 // New builds the bot: its registry, job runner, audit log, confirmations and schedules.
 // Names the config gives to commands (second_admin, timeouts, schedules) are checked
@@ -80,6 +85,7 @@ func New(o Options) (*Bot, error) {
 		secondAdmin:    make(map[string]bool),
 		allowInlineYes: cfg.Confirm.AllowInlineYes,
 		timeouts:       make(map[string]time.Duration),
+		refused:        make(map[string]time.Time),
 	}
 	runner, untold, err := jobs.New(jobs.Options{Store: o.Store, Log: o.Log, Now: o.Now, Keep: cfg.Jobs.Keep})
 	if err != nil {
@@ -207,10 +213,9 @@ func (o *origin) add(done <-chan struct{}) {
 // itself is the reply.
 func (b *Bot) Handle(ctx context.Context, tr Transport, msg Message) (<-chan struct{}, error) {
 	log := b.log.With().Str("via", tr.Name()).Str("msg", msg.ID).Str("from", msg.Sender.Acct).Logger()
-	if !b.admins.Allows(msg.Sender.Acct) {
+	if !b.admins.AllowsAccount(msg.Sender) {
 		// No backscatter: a stranger learns nothing, not even that a bot listens.
-		log.Warn().Msg("message from a non-admin ignored")
-		b.audit.Record(audit.Entry{Kind: audit.Refusal, Who: msg.Sender.Acct, Via: tr.Name(), Outcome: "ignored", Detail: "not in [admins] accounts"})
+		b.refuse(log, msg, tr)
 		return closed(), nil
 	}
 	acct := b.admins.Normalize(msg.Sender.Acct)
@@ -228,12 +233,18 @@ func (b *Bot) Handle(ctx context.Context, tr Transport, msg Message) (<-chan str
 	cmd := inv.Command
 	var text string
 	switch {
+	case msg.Late && (cmd.Name == "yes" || cmd.Name == "approve"):
+		text = fmt.Sprintf("%q was sent at %s, while I was away, and is too old to act on: confirmations must be fresh. Send the command again.", line, msg.At.UTC().Format("15:04Z"))
+		b.audit.Record(audit.Entry{Kind: audit.Confirmation, Who: acct, Via: tr.Name(), Line: commands.Mask(line), Outcome: "too late"})
+	case msg.Late && cmd.Changes && !inv.DryRun():
+		// Never run a stale change on the strength of an inline --yes: ask again.
+		text = fmt.Sprintf("(sent at %s, while I was away) ", msg.At.UTC().Format("15:04Z")) + b.propose(ctx, inv, sender, tr, msg, true)
 	case cmd.Inline:
 		text = b.inline(ctx, inv, sender)
 	case cmd.Changes && inv.DryRun():
 		text = b.dryRun(ctx, inv, sender)
 	case cmd.Changes && !(inv.Yes() && b.allowInlineYes && !b.secondAdmin[cmd.Name]):
-		text = b.propose(ctx, inv, sender, tr, msg)
+		text = b.propose(ctx, inv, sender, tr, msg, false)
 	default:
 		done, err := b.start(tr, msg, inv, sender, nil)
 		if err != nil {
@@ -245,6 +256,25 @@ func (b *Bot) Handle(ctx context.Context, tr Transport, msg Message) (<-chan str
 		return closed(), err
 	}
 	return all(o.started), nil
+}
+
+// refuse records a message from a stranger: logged and audited once an hour per sender.
+func (b *Bot) refuse(log zerolog.Logger, msg Message, tr Transport) {
+	who := msg.Sender.Acct
+	now := b.now()
+	b.mu.Lock()
+	last, seen := b.refused[who]
+	quiet := seen && now.Sub(last) < refusalQuiet
+	if !quiet {
+		b.refused[who] = now
+	}
+	b.mu.Unlock()
+	if quiet {
+		log.Debug().Msg("message from a non-admin ignored")
+		return
+	}
+	log.Warn().Msg("message from a non-admin ignored; more from this sender within the hour are logged at debug level")
+	b.audit.Record(audit.Entry{Kind: audit.Refusal, Who: who, Via: tr.Name(), Outcome: "ignored", Detail: "not in [admins] accounts"})
 }
 
 // inline runs a command answered at once, turning a panic into an error so one bad
@@ -303,7 +333,7 @@ func (b *Bot) dryRun(ctx context.Context, inv *commands.Invocation, sender comma
 }
 
 // propose asks the admin to confirm a state-changing command.
-func (b *Bot) propose(ctx context.Context, inv *commands.Invocation, sender commands.Sender, tr Transport, msg Message) string {
+func (b *Bot) propose(ctx context.Context, inv *commands.Invocation, sender commands.Sender, tr Transport, msg Message, late bool) string {
 	plan, err := b.plan(ctx, inv)
 	if err != nil {
 		b.audit.Record(audit.Entry{Kind: audit.Confirmation, Who: sender.Acct, Via: sender.Via, Line: commands.Mask(inv.Line), Outcome: "not proposed", Detail: ops.SafeText(err)})
@@ -327,7 +357,7 @@ func (b *Bot) propose(ctx context.Context, inv *commands.Invocation, sender comm
 	} else {
 		fmt.Fprintf(&q, "Reply \"yes\" (or \"yes %s\") within %s to go ahead, \"no\" to drop it.", p.Code, jobs.Round(b.window))
 	}
-	if inv.Yes() && !second {
+	if inv.Yes() && !second && !late {
 		q.WriteString(" (--yes is off here: [confirm] allow_inline_yes)")
 	}
 	return q.String()

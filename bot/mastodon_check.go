@@ -2,26 +2,29 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 
-	mastodon "github.com/mattn/go-mastodon"
+	"github.com/rs/zerolog"
 
+	"github.com/tootops/tootops/bot/stream"
 	"github.com/tootops/tootops/ops"
 )
 
-// CheckMastodon signs in to server with token and returns the bot account's acct and id.
-// The caller bounds ctx: go-mastodon retries 429s until its context ends.
-func CheckMastodon(ctx context.Context, server, token string) (acct, id string, err error) {
-	c := mastodon.NewClient(&mastodon.Config{Server: server, AccessToken: token})
-	me, err := c.GetAccountCurrentUser(ctx)
+// CheckMastodon signs in to server with token and describes what the bot will work with:
+// its account, the server's version, the streaming mode on offer and the notification
+// policy (4.3+ filters DMs from accounts the bot does not follow). The caller bounds ctx.
+func CheckMastodon(ctx context.Context, server, token string) (string, error) {
+	m, err := DialMastodon(ctx, server, token, zerolog.Nop())
 	if err != nil {
-		var api *mastodon.APIError
-		if errors.As(err, &api) && api.StatusCode == http.StatusUnauthorized {
-			return "", "", &ops.Error{Msg: fmt.Sprintf("%s refused the access token (401)", server), Hint: "the token was revoked or mistyped: create a new one under Preferences → Development", Err: err}
-		}
-		return "", "", &ops.Error{Msg: fmt.Sprintf("cannot sign in to %s", server), Hint: "is the server reachable from here?", Err: err}
+		return "", err
 	}
-	return me.Acct, string(me.ID), nil
+	mode, err := stream.Probe(ctx, stream.Options{Server: m.server, Streaming: m.Streaming, Token: token})
+	if err != nil {
+		return "", &ops.Error{Msg: "the streaming API refused the token", Hint: "the token needs the read scope", Err: err}
+	}
+	desc := fmt.Sprintf("signed in as @%s (account %s), Mastodon %s, streaming: %s", m.Me.Acct, m.Me.ID, m.Version, mode)
+	if p, err := m.policy(ctx); err == nil && p != "" {
+		desc += ", DMs from accounts not followed: " + p
+	}
+	return desc, nil
 }

@@ -10,7 +10,11 @@ type Message struct {
 	ID     string    // the transport's id (a status id; a line number on the console)
 	Sender Account   // who sent it, as the transport verified it
 	Text   string    // plain text; the command is its first non-empty line
-	At     time.Time // when it was sent (for staleness after downtime)
+	At     time.Time // when it was sent
+	// Late marks a message found by catch-up after downtime that is older than
+	// [mastodon] stale_after: it may no longer be what the admin wants, so the bot does
+	// not act on it without asking again.
+	Late bool
 }
 
 // Account is a sender as the transport knows them.

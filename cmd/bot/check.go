@@ -117,11 +117,7 @@ func onlineChecks(cfg *config.Config) []check {
 			if err := cfg.RequireMastodonToken(); err != nil {
 				return "", &ops.Error{Msg: "no access token", Hint: "set [mastodon] access_token_file, or TOOTOPS_MASTODON_ACCESS_TOKEN"}
 			}
-			acct, id, err := bot.CheckMastodon(ctx, m.Server, m.AccessToken.Reveal())
-			if err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("signed in as @%s (account %s)", acct, id), nil
+			return bot.CheckMastodon(ctx, m.Server, m.AccessToken.Reveal())
 		}})
 	}
 	if c := cfg.Compose; c != nil {

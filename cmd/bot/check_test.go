@@ -1,36 +1,20 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/tootops/tootops/mastodonsim"
 )
 
-// fakeMastodon answers verify_credentials for one token, as Mastodon does.
-func fakeMastodon(t *testing.T, token string) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/accounts/verify_credentials" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		if r.Header.Get("Authorization") != "Bearer "+token {
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"error":"The access token is invalid"}`)
-			return
-		}
-		fmt.Fprint(w, `{"id":"109876","username":"tootops","acct":"tootops","display_name":"tootops","bot":true}`)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func TestCheckOnline(t *testing.T) {
-	const token = "tok-3e1b-secret"
-	srv := fakeMastodon(t, token)
+	srv := mastodonsim.New(t)
+	botAcc := srv.AddLocalAccount("tootops", mastodonsim.Bot())
+	token := botAcc.Token("read", "write", "follow")
 	conf := func(tok, dockerHost string) string {
 		return writeConfig(t, fmt.Sprintf(`
 [mastodon]
@@ -48,7 +32,8 @@ docker_host = %q
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	for _, want := range []string{
-		"✓ mastodon " + srv.URL + ": signed in as @tootops (account 109876)\n",
+		"✓ mastodon " + srv.URL + ": signed in as @tootops@" + srv.Domain + " (account " + botAcc.ID + "), Mastodon ",
+		", streaming: websocket, DMs from accounts not followed: filter\n",
 		"✓ docker unix:///var/run/docker.sock: reachable, API 1.",
 	} {
 		if !strings.Contains(out, want) {
@@ -61,7 +46,7 @@ docker_host = %q
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, want := range []string{
-		"✗ mastodon " + srv.URL + ": " + srv.URL + " refused the access token (401)\n    hint: the token was revoked or mistyped",
+		"✗ mastodon " + srv.URL + ": " + srv.URL + " refused the access token (401) when the bot tried to sign in\n    hint: the token was revoked or is wrong",
 		"✗ docker tcp://127.0.0.1:1: cannot reach the Docker daemon at tcp://127.0.0.1:1\n    hint: is dockerd running",
 	} {
 		if !strings.Contains(out, want) {
@@ -82,4 +67,75 @@ func TestConfigPrecedenceFlagOverEnv(t *testing.T) {
 	if code, _, errOut := invoke(t, "", "check", "--offline"); code != 2 || !strings.Contains(errOut, "/nonexistent/config.toml") {
 		t.Errorf("without --config, TOOTOPS_CONFIG is used: exit %d %s", code, errOut)
 	}
+}
+
+// TestRunAnswersADM runs the daemon as `bot run` does, against the imitation.
+func TestRunAnswersADM(t *testing.T) {
+	srv := mastodonsim.New(t, mastodonsim.WithHeartbeat(100*time.Millisecond))
+	botAcc := srv.AddLocalAccount("tootops", mastodonsim.Bot())
+	alice := srv.AddLocalAccount("alice")
+	token := botAcc.Token("read", "write", "follow")
+	path := writeConfig(t, fmt.Sprintf(`
+[mastodon]
+server = %q
+[admins]
+accounts = [%q]
+[log]
+level = "debug"
+format = "json"
+`, srv.URL, alice.FullAcct()))
+	t.Setenv("TOOTOPS_MASTODON_ACCESS_TOKEN", token)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- dispatch(ctx, []string{"run", "--config", path}, strings.NewReader(""), &out, &errOut) }()
+
+	// Wait until the bot follows alice: it has signed in and prepared its intake.
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := srv.WaitFor(wctx, func() bool { return srv.Following(botAcc, alice) }); err != nil {
+		t.Fatalf("the bot never followed its admin: %v\n%s", err, errOut.String())
+	}
+	dm := srv.Post(alice, mastodonsim.PostOpts{Text: "@tootops ping", Visibility: "direct"})
+	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer rcancel()
+	reply, err := srv.WaitForStatus(rctx, func(s mastodonsim.Status) bool { return s.InReplyToID == dm.ID })
+	if err != nil {
+		t.Fatalf("no reply: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(reply.PlainText(), "pong — tootops") {
+		t.Fatalf("reply %q\n%s", reply.PlainText(), errOut.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	if strings.Contains(errOut.String(), token) || strings.Contains(reply.Text, token) {
+		t.Errorf("the token leaked into the log or a reply")
+	}
+	if !strings.Contains(errOut.String(), `"message":"signed in"`) {
+		t.Errorf("no sign-in line in the log:\n%s", errOut.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
