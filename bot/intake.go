@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -60,6 +61,15 @@ type Intake struct {
 	perMinute, burst int
 	mu               sync.Mutex
 	limits           map[string]*senderLimit
+
+	processed atomic.Int64 // notifications looked at
+	busy      atomic.Int64 // nanoseconds spent on them, the server's answers not included
+}
+
+// Stats says how many notifications the intake looked at and how long it spent on them,
+// waits for the server excluded.
+func (in *Intake) Stats() (processed int64, busy time.Duration) {
+	return in.processed.Load(), time.Duration(in.busy.Load())
 }
 
 // NewIntake prepares the intake; Run starts it.
@@ -214,7 +224,12 @@ func (in *Intake) catchUp(ctx context.Context) error {
 
 // process checks a notification and hands a DM to the bot.
 func (in *Intake) process(ctx context.Context, n notification) {
-	defer in.ledger.see(n.ID)
+	start := time.Now()
+	defer func() {
+		in.ledger.see(n.ID)
+		in.processed.Add(1)
+		in.busy.Add(int64(time.Since(start)))
+	}()
 	if n.Type != "mention" || n.Status == nil {
 		return
 	}

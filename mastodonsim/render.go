@@ -68,7 +68,7 @@ type roleJSON struct {
 // creation at midnight, as Mastodon sends it; last_status_at is a date.
 func (s *Server) renderAccount(a *Account) accountJSON {
 	followers, following, count := 0, 0, 0
-	var last string
+	var lastAt time.Time
 	for _, f := range s.accounts {
 		if _, ok := s.follows[f.ID][a.ID]; ok {
 			followers++
@@ -78,8 +78,15 @@ func (s *Server) renderAccount(a *Account) accountJSON {
 	for _, st := range s.statuses {
 		if st.account == a && !st.deleted {
 			count++
-			last = st.createdAt.UTC().Format("2006-01-02")
+			if st.createdAt.After(lastAt) {
+				lastAt = st.createdAt
+			}
 		}
+	}
+	// Formatted once: rendering a page of notifications renders many accounts.
+	var last string
+	if !lastAt.IsZero() {
+		last = lastAt.UTC().Format("2006-01-02")
 	}
 	created := a.CreatedAt.UTC()
 	j := accountJSON{
