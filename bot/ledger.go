@@ -133,18 +133,10 @@ func (l *ledger) flush() error {
 func (l *ledger) unfinished() ([]ledgerEntry, error) {
 	var out []ledgerEntry
 	err := l.store.Update(func(tx *state.Tx) error {
-		err := tx.Scan(state.Ledger, false, func(r state.Record) (bool, error) {
-			if len(r.Key) < 2 || string(r.Key[:2]) != "n:" {
-				return true, nil
-			}
-			var e ledgerEntry
-			if err := r.Decode(&e); err != nil {
-				return false, err
-			}
+		err := scanEntries(tx, func(_ []byte, e ledgerEntry) {
 			if e.State == received {
 				out = append(out, e)
 			}
-			return true, nil
 		})
 		if err != nil {
 			return err
@@ -164,18 +156,10 @@ func (l *ledger) unfinished() ([]ledgerEntry, error) {
 func (l *ledger) prune(before time.Time) error {
 	return l.store.Update(func(tx *state.Tx) error {
 		var drop [][]byte
-		err := tx.Scan(state.Ledger, false, func(r state.Record) (bool, error) {
-			if len(r.Key) < 2 || string(r.Key[:2]) != "n:" {
-				return true, nil
-			}
-			var e ledgerEntry
-			if err := r.Decode(&e); err != nil {
-				return false, err
-			}
+		err := scanEntries(tx, func(key []byte, e ledgerEntry) {
 			if e.At.Before(before) {
-				drop = append(drop, append([]byte(nil), r.Key...), []byte("s:"+e.Status))
+				drop = append(drop, key, []byte("s:"+e.Status))
 			}
-			return true, nil
 		})
 		for _, k := range drop {
 			if err := tx.Delete(state.Ledger, k); err != nil {
@@ -183,6 +167,21 @@ func (l *ledger) prune(before time.Time) error {
 			}
 		}
 		return err
+	})
+}
+
+// scanEntries calls fn for every notification entry (the "n:" keys) with a copy of its key.
+func scanEntries(tx *state.Tx, fn func(key []byte, e ledgerEntry)) error {
+	return tx.Scan(state.Ledger, false, func(r state.Record) (bool, error) {
+		if len(r.Key) < 2 || string(r.Key[:2]) != "n:" {
+			return true, nil
+		}
+		var e ledgerEntry
+		if err := r.Decode(&e); err != nil {
+			return false, err
+		}
+		fn(append([]byte(nil), r.Key...), e)
+		return true, nil
 	})
 }
 
