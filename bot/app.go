@@ -25,7 +25,7 @@ const shutdownTimeout = 30 * time.Second
 // Registry returns every command the bot answers, for help and docs: declaring a command
 // touches no client and no store, so no connection is needed.
 func Registry(info Info, extra []commands.Command) (*commands.Registry, error) {
-	return (&Bot{now: time.Now}).buildRegistry(info, extra)
+	return (&Bot{now: time.Now, pub: &publisher{}}).buildRegistry(info, extra)
 }
 
 // LocalDomain is the instance's domain as accts use it (host, with a port if any), or ""
@@ -87,6 +87,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	o.Log.Info().Str("bot", m.Me.Acct).Str("mastodon", m.Version).Msg("signed in")
+	b.SetPublicChannel(m)
 	b.StartSchedules(ctx)
 	runErr := in.Run(ctx) // returns when ctx ends, or when the token is refused
 	if runErr == nil {

@@ -51,7 +51,9 @@ type Bot struct {
 	audit     *audit.Log
 	confirms  *confirmations
 	scheduler *schedule.Scheduler
+	pub       *publisher
 	now       func() time.Time
+	polite    bool // strangers get one refusal an hour instead of silence
 
 	window         time.Duration
 	secondAdmin    map[string]bool
@@ -86,6 +88,8 @@ func New(o Options) (*Bot, error) {
 		allowInlineYes: cfg.Confirm.AllowInlineYes,
 		timeouts:       make(map[string]time.Duration),
 		refused:        make(map[string]time.Time),
+		pub:            newPublisher(o.Store, o.Log, cfg.Announce),
+		polite:         cfg.Admins.Refusal == "polite",
 	}
 	runner, untold, err := jobs.New(jobs.Options{Store: o.Store, Log: o.Log, Now: o.Now, Keep: cfg.Jobs.Keep})
 	if err != nil {
@@ -122,6 +126,7 @@ func (b *Bot) buildRegistry(info Info, extra []commands.Command) (*commands.Regi
 		commands.Yes(b.answer("yes")),
 		commands.No(b.answer("no")),
 		commands.Approve(b.answer("approve")),
+		commands.Announce(b.pub),
 	}
 	if err := r.Add(append(cmds, extra...)...); err != nil {
 		return nil, err
@@ -273,8 +278,15 @@ func (b *Bot) refuse(log zerolog.Logger, msg Message, tr Transport) {
 		log.Debug().Msg("message from a non-admin ignored")
 		return
 	}
-	log.Warn().Msg("message from a non-admin ignored; more from this sender within the hour are logged at debug level")
-	b.audit.Record(audit.Entry{Kind: audit.Refusal, Who: who, Via: tr.Name(), Outcome: "ignored", Detail: "not in [admins] accounts"})
+	log.Warn().Msg("message from a non-admin refused; more from this sender within the hour are logged at debug level")
+	outcome := "ignored"
+	if b.polite {
+		outcome = "refused politely"
+		if err := b.reply(context.Background(), tr, msg, "Sorry, this account only takes commands from its admins."); err != nil {
+			log.Warn().Err(err).Msg("refusal not sent")
+		}
+	}
+	b.audit.Record(audit.Entry{Kind: audit.Refusal, Who: who, Via: tr.Name(), Outcome: outcome, Detail: "not in [admins] accounts"})
 }
 
 // inline runs a command answered at once, turning a panic into an error so one bad

@@ -33,7 +33,7 @@ func (r *recorder) Reply(_ context.Context, _ bot.Message, text string) (bot.Ref
 	return bot.Ref("r"), nil
 }
 func (r *recorder) Edit(context.Context, bot.Ref, string) error { return nil }
-func (r *recorder) Post(context.Context, string, bot.Visibility) (bot.Ref, error) {
+func (r *recorder) Post(context.Context, string, bot.Visibility, bot.Ref) (bot.Ref, error) {
 	return "", errors.New("no posts in these tests")
 }
 

@@ -65,12 +65,16 @@ func (c *Console) Edit(_ context.Context, ref Ref, text string) error {
 }
 
 // Post implements Transport.
-func (c *Console) Post(_ context.Context, text string, vis Visibility) (Ref, error) {
+func (c *Console) Post(_ context.Context, text string, vis Visibility, inReplyTo Ref) (Ref, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.n++
 	ref := Ref("p" + strconv.Itoa(c.n))
-	return ref, c.print(ref, fmt.Sprintf("[%s post] %s", vis, text))
+	head := fmt.Sprintf("[%s post %s]", vis, ref)
+	if inReplyTo != "" {
+		head = fmt.Sprintf("[%s post %s, replying to %s]", vis, ref, inReplyTo)
+	}
+	return ref, c.print(ref, head+" "+text)
 }
 
 func (c *Console) print(ref Ref, text string) error {

@@ -184,13 +184,13 @@ func (m *Mastodon) Edit(ctx context.Context, ref Ref, text string) error {
 	return nil
 }
 
-// Post publishes an announcement, threaded when long.
-func (m *Mastodon) Post(ctx context.Context, text string, vis Visibility) (Ref, error) {
+// Post publishes an announcement (or a follow-up in its thread), threaded when long.
+func (m *Mastodon) Post(ctx context.Context, text string, vis Visibility, parent Ref) (Ref, error) {
 	parts := content.Split(text, "", m.maxChars, m.urlLen)
 	var first Ref
-	inReplyTo := ""
+	inReplyTo := string(parent)
 	for i, part := range parts {
-		id, err := m.post(ctx, part, string(vis), inReplyTo, fmt.Sprintf("post:%d", i))
+		id, err := m.post(ctx, part, string(vis), inReplyTo, fmt.Sprintf("post:%s:%d", parent, i))
 		if err != nil {
 			return first, err
 		}
@@ -200,6 +200,36 @@ func (m *Mastodon) Post(ctx context.Context, text string, vis Visibility) (Ref, 
 		inReplyTo = id
 	}
 	return first, nil
+}
+
+// Boost reblogs a status from the account of token (an admin's, from
+// [announce] boost_tokens_file), so that account's followers see it too. Boosting twice
+// returns the existing boost, so a retry is harmless.
+func (m *Mastodon) Boost(ctx context.Context, ref Ref, token string) (string, error) {
+	ctx, cancel := m.deadline(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.server+"/api/v1/statuses/"+url.PathEscape(string(ref))+"/reblog", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := m.http.Do(req)
+	if err != nil {
+		return "", m.describe("boost", err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Account struct {
+			Acct string `json:"acct"`
+		} `json:"account"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", &ops.Error{Msg: fmt.Sprintf("a boost was refused (HTTP %d)", resp.StatusCode), Hint: "check the tokens in [announce] boost_tokens_file: each needs write:statuses"}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return "", err
+	}
+	return m.FullAcct(st.Account.Acct), nil
 }
 
 // post creates one status. Its Idempotency-Key is derived from what it answers and what

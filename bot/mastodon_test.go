@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -137,6 +138,7 @@ func (in *instance) serve(t testing.TB, path string, edit func(*config.Config)) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.SetPublicChannel(m)
 	intake, err := bot.NewIntake(bot.IntakeOptions{Mastodon: m, Bot: b, Store: store, Log: log, StaleAfter: cfg.Mastodon.StaleAfter.D(),
 		Settle: 150 * time.Millisecond, Sweep: time.Minute, Burst: senderBurst,
 		Stream: stream.Options{Idle: 500 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, PollEvery: 100 * time.Millisecond}})
@@ -399,5 +401,67 @@ func TestAFloodFromOneSenderIsCut(t *testing.T) {
 	_ = in.srv.WaitFor(ctx, func() bool { c, s := answered(); return c == 10 && s == 1 })
 	if c, s := answered(); c != 10 || s != 1 {
 		t.Errorf("%d commands run and %d slow-down answers, want 10 and 1", c, s)
+	}
+}
+
+func TestAnnounceIsBoostedAndFollowedUp(t *testing.T) {
+	in := newInstance(t)
+	boostFile := filepath.Join(t.TempDir(), "boost")
+	if err := os.WriteFile(boostFile, []byte(in.bob.Token("read", "write")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := config.Parse(strings.NewReader(fmt.Sprintf("[announce]\nvisibility = \"unlisted\"\nboost_tokens_file = %q\n", boostFile)), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := in.serve(t, "", func(c *config.Config) { c.Announce = parsed.Announce })
+	defer r.stop(t)
+
+	ask := func(text string) string {
+		t.Helper()
+		return in.waitReply(t, in.dm(in.alice, text)).PlainText()
+	}
+	q := ask("announce Upgrading to v4.5.1 at 20:00 UTC")
+	if !strings.Contains(q, "will post (unlisted): “Upgrading to v4.5.1 at 20:00 UTC”, boosted by 1 admin account(s)") {
+		t.Fatalf("question %q", q)
+	}
+	ask("yes")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	post, err := in.srv.WaitForStatus(ctx, func(s mastodonsim.Status) bool {
+		return s.Account == in.botAcc && s.Visibility == "unlisted" && s.InReplyToID == ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if post.Text != "Upgrading to v4.5.1 at 20:00 UTC" || len(post.Mentions) != 0 {
+		t.Errorf("announcement %q mentioning %v", post.Text, post.Mentions)
+	}
+	if _, err := in.srv.WaitForStatus(ctx, func(s mastodonsim.Status) bool { return s.Account == in.bob && s.ReblogOf == post.ID }); err != nil {
+		t.Errorf("not boosted by bob: %v", err)
+	}
+	ask("announce --follow-up Done: we run v4.5.1")
+	ask("yes")
+	follow, err := in.srv.WaitForStatus(ctx, func(s mastodonsim.Status) bool {
+		return s.Account == in.botAcc && s.InReplyToID == post.ID
+	})
+	if err != nil || follow.Text != "Done: we run v4.5.1" || follow.Visibility != "unlisted" {
+		t.Errorf("follow-up %+v, %v", follow, err)
+	}
+}
+
+func TestPoliteRefusalOncePerSender(t *testing.T) {
+	in := newInstance(t)
+	in.srv.Follow(in.botAcc, in.mallor)
+	r := in.serve(t, "", func(c *config.Config) { c.Admins.Refusal = "polite" })
+	defer r.stop(t)
+	first := in.dm(in.mallor, "ps")
+	second := in.dm(in.mallor, "restart web")
+	in.waitReply(t, in.dm(in.alice, "ping"))
+	if got := in.waitReply(t, first).PlainText(); !strings.Contains(got, "only takes commands from its admins") {
+		t.Errorf("refusal %q", got)
+	}
+	if n := len(in.replies(second)); n != 0 {
+		t.Errorf("a second refusal within the hour: %d replies", n)
 	}
 }

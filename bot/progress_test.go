@@ -30,7 +30,7 @@ func (e *edits) Edit(_ context.Context, ref Ref, text string) error {
 	e.log = append(e.log, "edit "+string(ref)+" "+text)
 	return nil
 }
-func (e *edits) Post(context.Context, string, Visibility) (Ref, error) { return "", nil }
+func (e *edits) Post(context.Context, string, Visibility, Ref) (Ref, error) { return "", nil }
 
 func TestLivingReplyIsThrottledAndEndsOnTheLastState(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -38,10 +38,11 @@ const (
 
 // Transport is the chat a bot talks through. Reply answers in the message's thread,
 // visible only to its sender; Edit rewrites a reply in place (live progress); Post
-// publishes an announcement. Implementations must be safe for concurrent use.
+// publishes an announcement, or a follow-up to one when inReplyTo is not empty.
+// Implementations must be safe for concurrent use.
 type Transport interface {
 	Name() string
 	Reply(ctx context.Context, to Message, text string) (Ref, error)
 	Edit(ctx context.Context, ref Ref, text string) error
-	Post(ctx context.Context, text string, vis Visibility) (Ref, error)
+	Post(ctx context.Context, text string, vis Visibility, inReplyTo Ref) (Ref, error)
 }

@@ -41,8 +41,10 @@ func (c *chat) Edit(_ context.Context, _ bot.Ref, text string) error {
 	c.lines = append(c.lines, "(edit) "+text)
 	return nil
 }
-func (c *chat) Post(context.Context, string, bot.Visibility) (bot.Ref, error) { return "", nil }
-func (c *chat) ProgressEvery() time.Duration                                  { return 0 }
+func (c *chat) Post(context.Context, string, bot.Visibility, bot.Ref) (bot.Ref, error) {
+	return "", nil
+}
+func (c *chat) ProgressEvery() time.Duration { return 0 }
 
 func (c *chat) since(n int) []string {
 	c.mu.Lock()

@@ -13,6 +13,7 @@ type Config struct {
 	Media    Media     `toml:"media"`
 	State    State     `toml:"state"`
 	Log      Log       `toml:"log"`
+	Announce *Announce `toml:"announce"`
 	Confirm  Confirm   `toml:"confirm"`
 	Schedule Schedule  `toml:"schedule"`
 	Jobs     Jobs      `toml:"jobs"`
@@ -40,7 +41,26 @@ type Admins struct {
 	// Accounts are full accts (user@domain), normalized: no leading "@",
 	// lower-case domain.
 	Accounts []string `toml:"accounts" example:"[\"alice@example.org\"]"`
+	// Refusal is what a stranger's DM gets: "silent" (nothing; "" means the same) or
+	// "polite" (one short refusal an hour per sender).
+	Refusal string `toml:"refusal,omitempty" example:"\"polite\""`
 }
+
+// Announce configures the bot's public posts (the announce command, upgrades).
+type Announce struct {
+	// Visibility of announcements: "public" or "unlisted".
+	Visibility string `toml:"visibility" example:"\"unlisted\""`
+	// BoostTokensFile holds access tokens of admin accounts, one per line, that boost
+	// each announcement so their followers see it too.
+	BoostTokensFile string `toml:"boost_tokens_file" example:"\"/etc/tootops/boost-tokens\""`
+
+	boostTokens []Secret
+}
+
+func (a *Announce) setDefaults() { a.Visibility = "public" }
+
+// BoostTokens are the tokens read from BoostTokensFile.
+func (a *Announce) BoostTokens() []Secret { return a.boostTokens }
 
 // Compose locates the docker-compose deployment of Mastodon.
 type Compose struct {

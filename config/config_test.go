@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -324,6 +325,48 @@ backup = 5
 	want := `jobs.keep: expected a number of jobs of 1 or more such as 500, got 0
 jobs.timeouts.backup: expected a duration such as "10m" or "2h30m", got integer 5
 jobs.timeouts."media cleanup": expected a duration greater than 0 such as "10m", got "0s"`
+	if err == nil || err.Error() != want {
+		t.Errorf("got:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+func TestAnnounceAndRefusal(t *testing.T) {
+	dir := t.TempDir()
+	const tok1, tok2 = "boost-token-one-never-shown", "boost-token-two-never-shown"
+	if err := os.WriteFile(filepath.Join(dir, "boost"), []byte("# admins\n"+tok1+"\n\n  "+tok2+"  \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(strings.NewReader(`
+[admins]
+accounts = ["alice@example.org"]
+refusal = "polite"
+[announce]
+visibility = "unlisted"
+boost_tokens_file = "boost"
+`), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks := cfg.Announce.BoostTokens()
+	if cfg.Admins.Refusal != "polite" || cfg.Announce.Visibility != "unlisted" || len(toks) != 2 || toks[0].Reveal() != tok1 || toks[1].Reveal() != tok2 {
+		t.Fatalf("admins %+v, announce %+v, %d tokens", cfg.Admins, cfg.Announce, len(toks))
+	}
+	for _, out := range []string{cfg.String(), fmt.Sprintf("%+v %#v", cfg, cfg.Announce)} {
+		if strings.Contains(out, tok1) || strings.Contains(out, tok2) {
+			t.Errorf("a boost token was printed: %s", out)
+		}
+	}
+	_, err = config.Parse(strings.NewReader(`
+[admins]
+accounts = ["alice@example.org"]
+refusal = "rude"
+[announce]
+visibility = "direct"
+boost_tokens_file = "missing"
+`), dir)
+	want := `admins.refusal: expected one of silent, polite, got "rude"
+announce.visibility: expected one of public, unlisted, got "direct"
+announce.boost_tokens_file: expected a readable file with one access token per line: stat ` + filepath.Join(dir, "missing") + `: no such file or directory`
 	if err == nil || err.Error() != want {
 		t.Errorf("got:\n%v\nwant:\n%s", err, want)
 	}

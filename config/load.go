@@ -86,6 +86,7 @@ func (o ParseOptions) Parse(r io.Reader, dir string) (*Config, error) {
 	}
 	c.normalize(dir)
 	c.resolveSecrets(&d.probs, dir, getenv)
+	c.readBoostTokens(&d.probs, dir)
 	if v := getenv("TOOTOPS_LOG_LEVEL"); v != "" {
 		if l := strings.ToLower(v); slices.Contains(logLevels, l) {
 			c.Log.Level = l
@@ -300,6 +301,26 @@ func looksLikeSecret(s string) bool {
 
 // readSecretFile returns the file's content without trailing whitespace.
 // Errors name the file, never its content.
+// readBoostTokens reads [announce] boost_tokens_file: one token per line, blank lines and
+// "#" comments skipped. Its content is never shown, not even in an error.
+func (c *Config) readBoostTokens(ps *Problems, dir string) {
+	a := c.Announce
+	if a == nil || a.BoostTokensFile == "" {
+		return
+	}
+	a.BoostTokensFile = resolvePath(dir, a.BoostTokensFile)
+	v, err := readSecretFile(a.BoostTokensFile)
+	if err != nil {
+		ps.add("announce.boost_tokens_file", "expected a readable file with one access token per line: %v", err)
+		return
+	}
+	for _, line := range strings.Split(v, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			a.boostTokens = append(a.boostTokens, newSecret(line, "file "+a.BoostTokensFile))
+		}
+	}
+}
+
 func readSecretFile(name string) (string, error) {
 	// Stat first: opening a FIFO would block and a device may never end.
 	fi, err := os.Stat(name)

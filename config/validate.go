@@ -108,6 +108,12 @@ func (c *Config) problems() Problems {
 	}
 	oneOf(&ps, "log.level", c.Log.Level, logLevels)
 	oneOf(&ps, "log.format", c.Log.Format, []string{"auto", "json", "console"})
+	if c.Admins.Refusal != "" {
+		oneOf(&ps, "admins.refusal", c.Admins.Refusal, []string{"silent", "polite"})
+	}
+	if a := c.Announce; a != nil {
+		oneOf(&ps, "announce.visibility", a.Visibility, []string{"public", "unlisted"})
+	}
 	positive(&ps, "confirm.window", c.Confirm.Window)
 	seen := map[string]bool{}
 	for _, name := range c.Confirm.SecondAdmin {

@@ -49,7 +49,10 @@ func runConsole(ctx context.Context, e *env) error {
 	if tty {
 		fmt.Fprintf(e.stdout, "tootops %s console, acting as %s. Type help; Ctrl-D to leave.\n", versionString(), as)
 	}
-	return bot.RunConsole(ctx, b, bot.NewConsole(e.stdout, tty), e.stdin, bot.Account{Acct: as})
+	console := bot.NewConsole(e.stdout, tty)
+	// Announcements go to the terminal too: the console is for trying the bot out.
+	b.SetPublicChannel(console)
+	return bot.RunConsole(ctx, b, console, e.stdin, bot.Account{Acct: as})
 }
 
 func isTerminalReader(r any) bool {
