@@ -88,6 +88,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	o.Log.Info().Str("bot", m.Me.Acct).Str("mastodon", m.Version).Msg("signed in")
 	b.SetPublicChannel(m)
+	b.SetRoleChecker(m)
 	b.StartSchedules(ctx)
 	runErr := in.Run(ctx) // returns when ctx ends, or when the token is refused
 	if runErr == nil {

@@ -55,6 +55,10 @@ type Bot struct {
 	now       func() time.Time
 	polite    bool // strangers get one refusal an hour instead of silence
 
+	requireRole bool
+	rolesMu     sync.Mutex
+	roles       roleChecker
+
 	window         time.Duration
 	secondAdmin    map[string]bool
 	allowInlineYes bool
@@ -90,6 +94,7 @@ func New(o Options) (*Bot, error) {
 		refused:        make(map[string]time.Time),
 		pub:            newPublisher(o.Store, o.Log, cfg.Announce),
 		polite:         cfg.Admins.Refusal == "polite",
+		requireRole:    cfg.Admins.RequireRole,
 	}
 	runner, untold, err := jobs.New(jobs.Options{Store: o.Store, Log: o.Log, Now: o.Now, Keep: cfg.Jobs.Keep})
 	if err != nil {
@@ -231,6 +236,11 @@ func (b *Bot) Handle(ctx context.Context, tr Transport, msg Message) (<-chan str
 		b.audit.Record(audit.Entry{Kind: audit.Command, Who: acct, Via: tr.Name(), Line: commands.Mask(line), Outcome: "not understood"})
 		return closed(), b.reply(ctx, tr, msg, err.Error())
 	}
+	if refusal := b.checkRole(ctx, msg); refusal != "" {
+		b.audit.Record(audit.Entry{Kind: audit.Refusal, Who: acct, Via: tr.Name(), Line: commands.Mask(line), Outcome: "refused", Detail: refusal})
+		log.Warn().Str("reason", refusal).Msg("admin refused by role check")
+		return closed(), b.reply(ctx, tr, msg, refusal)
+	}
 	sender := commands.Sender{Acct: acct, AccountID: msg.Sender.ID, DisplayName: msg.Sender.DisplayName, Admin: true, Via: tr.Name()}
 	o := &origin{tr: tr, msg: msg, replied: make(chan struct{})}
 	defer close(o.replied)
@@ -261,6 +271,49 @@ func (b *Bot) Handle(ctx context.Context, tr Transport, msg Message) (<-chan str
 		return closed(), err
 	}
 	return all(o.started), nil
+}
+
+// roleChecker reads an account's role permissions on the instance.
+type roleChecker interface {
+	Permissions(ctx context.Context, accountID string) (uint64, error)
+}
+
+// The permission flags of Mastodon's UserRole that make an admin of the bot.
+const (
+	permAdministrator uint64 = 1 << 0
+	permDevops        uint64 = 1 << 1
+)
+
+// SetRoleChecker gives the bot the account role lookups that [admins] require_role uses.
+func (b *Bot) SetRoleChecker(c roleChecker) {
+	b.rolesMu.Lock()
+	defer b.rolesMu.Unlock()
+	b.roles = c
+}
+
+// checkRole returns why an allow-listed admin is refused when [admins] require_role is
+// on and their role on Mastodon no longer grants Administrator or DevOps, or "". It
+// fails closed: a role that cannot be read refuses the command. Console messages carry
+// no account id and are not checked: whoever runs the console has the machine already.
+func (b *Bot) checkRole(ctx context.Context, msg Message) string {
+	if !b.requireRole || msg.Sender.ID == "" {
+		return ""
+	}
+	b.rolesMu.Lock()
+	c := b.roles
+	b.rolesMu.Unlock()
+	if c == nil {
+		return "I cannot check your Mastodon role yet, so I take no command: try again in a minute"
+	}
+	perms, err := c.Permissions(ctx, msg.Sender.ID)
+	if err != nil {
+		b.log.Warn().Err(err).Str("from", msg.Sender.Acct).Msg("role check failed")
+		return "I could not check your Mastodon role ([admins] require_role), so I take no command: " + ops.SafeText(err)
+	}
+	if perms&(permAdministrator|permDevops) == 0 {
+		return "your Mastodon role no longer grants Administrator or DevOps ([admins] require_role), so I take no commands from you"
+	}
+	return ""
 }
 
 // refuse records a message from a stranger: logged and audited once an hour per sender.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -230,6 +231,31 @@ func (m *Mastodon) Boost(ctx context.Context, ref Ref, token string) (string, er
 		return "", err
 	}
 	return m.FullAcct(st.Account.Acct), nil
+}
+
+// Permissions reads an account's role permissions with the admin API (the token needs
+// admin:read:accounts and the bot account a role that may manage users).
+func (m *Mastodon) Permissions(ctx context.Context, accountID string) (uint64, error) {
+	var a struct {
+		Role *struct {
+			Permissions string `json:"permissions"`
+		} `json:"role"`
+	}
+	if _, err := m.getJSON(ctx, "/api/v1/admin/accounts/"+url.PathEscape(accountID), nil, &a); err != nil {
+		var api *mastodon.APIError
+		if errors.As(err, &api) && api.StatusCode == http.StatusForbidden {
+			return 0, &ops.Error{Msg: "the bot may not read account roles", Hint: "give its token the admin:read:accounts scope and its account a role with Manage Users", Err: err}
+		}
+		return 0, m.describe("read a role", err)
+	}
+	if a.Role == nil || a.Role.Permissions == "" {
+		return 0, nil
+	}
+	perms, err := strconv.ParseUint(a.Role.Permissions, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("role permissions %q: %w", a.Role.Permissions, err)
+	}
+	return perms, nil
 }
 
 // post creates one status. Its Idempotency-Key is derived from what it answers and what

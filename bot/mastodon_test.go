@@ -139,6 +139,7 @@ func (in *instance) serve(t testing.TB, path string, edit func(*config.Config)) 
 		t.Fatal(err)
 	}
 	b.SetPublicChannel(m)
+	b.SetRoleChecker(m)
 	intake, err := bot.NewIntake(bot.IntakeOptions{Mastodon: m, Bot: b, Store: store, Log: log, StaleAfter: cfg.Mastodon.StaleAfter.D(),
 		Settle: 150 * time.Millisecond, Sweep: time.Minute, Burst: senderBurst,
 		Stream: stream.Options{Idle: 500 * time.Millisecond, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, PollEvery: 100 * time.Millisecond}})
@@ -463,5 +464,25 @@ func TestPoliteRefusalOncePerSender(t *testing.T) {
 	}
 	if n := len(in.replies(second)); n != 0 {
 		t.Errorf("a second refusal within the hour: %d replies", n)
+	}
+}
+
+func TestRequireRoleRechecksEveryCommand(t *testing.T) {
+	in := newInstance(t)
+	in.srv.SetRole(in.botAcc, &mastodonsim.RoleModerator) // may read roles
+	in.srv.SetRole(in.alice, &mastodonsim.RoleAdmin)      // DevOps
+	in.token = in.botAcc.Token("read", "write", "follow", "admin:read:accounts")
+	r := in.serve(t, "", func(c *config.Config) { c.Admins.RequireRole = true })
+	defer r.stop(t)
+	if got := in.waitReply(t, in.dm(in.alice, "ping")).PlainText(); !strings.Contains(got, "pong") {
+		t.Errorf("alice, an Admin: %q", got)
+	}
+	const refused = "no longer grants Administrator or DevOps"
+	if got := in.waitReply(t, in.dm(in.bob, "ping")).PlainText(); !strings.Contains(got, refused) {
+		t.Errorf("bob, listed but without a role: %q", got)
+	}
+	in.srv.SetRole(in.alice, nil) // demoted in Mastodon's admin UI
+	if got := in.waitReply(t, in.dm(in.alice, "ping")).PlainText(); !strings.Contains(got, refused) {
+		t.Errorf("alice after her demotion: %q", got)
 	}
 }

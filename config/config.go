@@ -44,6 +44,9 @@ type Admins struct {
 	// Refusal is what a stranger's DM gets: "silent" (nothing; "" means the same) or
 	// "polite" (one short refusal an hour per sender).
 	Refusal string `toml:"refusal,omitempty" example:"\"polite\""`
+	// RequireRole makes every command re-check, on Mastodon, that the sender's role still
+	// grants Administrator or DevOps.
+	RequireRole bool `toml:"require_role,omitempty"`
 }
 
 // Announce configures the bot's public posts (the announce command, upgrades).

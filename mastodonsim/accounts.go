@@ -20,7 +20,8 @@ type Account struct {
 	Limited     bool // silenced by a moderator
 	CreatedAt   time.Time
 
-	srv *Server
+	role *Role // see WithRole, SetRole
+	srv  *Server
 }
 
 // Local reports whether the account lives on the imitated server.

@@ -28,6 +28,8 @@ func (s *Server) routes() *http.ServeMux {
 	m.Handle("POST /api/v1/accounts/{id}/follow", s.api(requireAuth, follow, s.followAccount))
 	m.Handle("POST /api/v1/accounts/{id}/unfollow", s.api(requireAuth, follow, s.unfollowAccount))
 
+	m.Handle("GET /api/v1/admin/accounts/{id}", s.api(requireAuth, []string{"admin:read", "admin:read:accounts"}, s.adminGetAccount))
+
 	m.Handle("GET /api/v1/notifications", s.api(requireAuth, readNotif, s.listNotifications))
 	m.Handle("GET /api/v1/notifications/unread_count", s.api(requireAuth, readNotif, s.unreadCount))
 	m.Handle("POST /api/v1/notifications/clear", s.api(requireAuth, writeNotif, s.clearNotifications))

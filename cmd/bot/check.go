@@ -117,7 +117,7 @@ func onlineChecks(cfg *config.Config) []check {
 			if err := cfg.RequireMastodonToken(); err != nil {
 				return "", &ops.Error{Msg: "no access token", Hint: "set [mastodon] access_token_file, or TOOTOPS_MASTODON_ACCESS_TOKEN"}
 			}
-			return bot.CheckMastodon(ctx, m.Server, m.AccessToken.Reveal())
+			return bot.CheckMastodon(ctx, m.Server, m.AccessToken.Reveal(), cfg.Admins.RequireRole)
 		}})
 	}
 	if c := cfg.Compose; c != nil {

@@ -139,3 +139,19 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestCheckRequireRole(t *testing.T) {
+	srv := mastodonsim.New(t)
+	botAcc := srv.AddLocalAccount("tootops", mastodonsim.Bot(), mastodonsim.WithRole(mastodonsim.RoleModerator))
+	conf := func(token string) string {
+		return writeConfig(t, fmt.Sprintf("[mastodon]\nserver = %q\naccess_token = %q\n[admins]\naccounts = [\"alice@x.example\"]\nrequire_role = true\n", srv.URL, token))
+	}
+	code, out, _ := invoke(t, "", "check", "--config", conf(botAcc.Token("read", "write", "follow", "admin:read:accounts")))
+	if code != 0 || !strings.Contains(out, ", roles readable (require_role)\n") {
+		t.Errorf("with the scope: exit %d\n%s", code, out)
+	}
+	code, out, _ = invoke(t, "", "check", "--config", conf(botAcc.Token("read", "write", "follow")))
+	if code != 1 || !strings.Contains(out, "✗ mastodon "+srv.URL+": the bot may not read account roles\n    hint: give its token the admin:read:accounts scope") {
+		t.Errorf("without the scope: exit %d\n%s", code, out)
+	}
+}
