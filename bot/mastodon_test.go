@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -485,4 +486,22 @@ func TestRequireRoleRechecksEveryCommand(t *testing.T) {
 	if got := in.waitReply(t, in.dm(in.alice, "ping")).PlainText(); !strings.Contains(got, refused) {
 		t.Errorf("alice after her demotion: %q", got)
 	}
+}
+
+// A revoked token ends the stream; the reconnect gets 401, and the intake stops with
+// the reason instead of retrying forever.
+func TestRevokedTokenStopsTheIntake(t *testing.T) {
+	in := newInstance(t)
+	r := in.serve(t, "", nil)
+	in.waitReply(t, in.dm(in.alice, "ping"))
+	in.srv.Revoke(in.token)
+	select {
+	case err := <-r.done:
+		if !errors.Is(err, stream.ErrUnauthorized) {
+			t.Errorf("intake ended with %v, want ErrUnauthorized", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the intake kept going with a revoked token")
+	}
+	_ = r.store.Close()
 }
