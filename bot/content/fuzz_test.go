@@ -107,7 +107,7 @@ func FuzzSplit(f *testing.F) {
 	f.Add("https://example.com/x\u0d4e y https://a.io/\u0301 z", "", -5, -1)
 	f.Fuzz(func(t *testing.T, text, prefix string, max, urlLen int) {
 		if len(text) > 1<<12 || len(prefix) > 256 {
-			t.Skip("input too large to check quickly")
+			return // too large to check quickly; the bounded inputs cover the logic
 		}
 		parts := content.Split(text, prefix, max, urlLen)
 		if err := checkSplit(text, prefix, max, urlLen, parts, false); err != nil {
