@@ -21,7 +21,7 @@ type JobBoard interface {
 const (
 	jobsGroup    = "jobs"
 	recentJobs   = 10
-	cancelWaitup = 30 * time.Second // how long `cancel` waits for the job to clean up
+	cancelWait = 30 * time.Second // how long `cancel` waits for the job to clean up
 )
 
 var jobArg = Arg{Name: "N", Help: "the job's number, as `jobs` shows it", Kind: Int, Min: 1, Example: "12"}
@@ -90,7 +90,7 @@ func Cancel(board JobBoard, now func() time.Time) Command {
 		Inline:  true,
 		Run: func(ctx context.Context, req *Request) (string, error) {
 			id := uint64(req.Inv.Int("N"))
-			ctx, cancel := context.WithTimeout(ctx, cancelWaitup)
+			ctx, cancel := context.WithTimeout(ctx, cancelWait)
 			defer cancel()
 			j, err := board.Cancel(ctx, id, req.Sender.Acct)
 			if err != nil {

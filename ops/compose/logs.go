@@ -141,19 +141,27 @@ func (p *Project) containerLogs(ctx context.Context, c Container, o LogOptions) 
 	}
 	defer rc.Close()
 	keep := &lineKeeper{container: c.Name, number: c.Number, max: o.Lines, grep: strings.ToLower(o.Grep)}
-	stdout := &lineWriter{emit: func(b []byte) { keep.add(b, false) }}
-	stderr := &lineWriter{emit: func(b []byte) { keep.add(b, true) }}
-	if tty {
-		_, err = io.Copy(stdout, rc)
-	} else {
-		_, err = stdcopy.StdCopy(stdout, stderr, rc)
-	}
-	stdout.flush()
-	stderr.flush()
-	if err != nil {
+	if err := readLines(rc, tty, func(line []byte, stderr bool) { keep.add(line, stderr) }); err != nil {
 		return nil, 0, p.engineError("read the logs of "+c.Name, err)
 	}
 	return keep.last(), keep.matched, nil
+}
+
+// readLines reads a log stream to its end and hands each line to emit, which must not keep
+// it: a TTY container's stream is read raw, any other demultiplexed into stdout and stderr.
+// Lines are cut at maxLineBytes, so memory stays bounded whatever the container writes.
+func readLines(r io.Reader, tty bool, emit func(line []byte, stderr bool)) error {
+	stdout := &lineWriter{emit: func(b []byte) { emit(b, false) }}
+	stderr := &lineWriter{emit: func(b []byte) { emit(b, true) }}
+	var err error
+	if tty {
+		_, err = io.Copy(stdout, r)
+	} else {
+		_, err = stdcopy.StdCopy(stdout, stderr, r)
+	}
+	stdout.flush()
+	stderr.flush()
+	return err
 }
 
 // lineKeeper keeps the last max lines that contain grep.
@@ -167,11 +175,12 @@ type lineKeeper struct {
 	lines     []LogLine
 }
 
-func (k *lineKeeper) add(raw []byte, stderr bool) {
+// add keeps the line if it matches, and returns the daemon's timestamp of it.
+func (k *lineKeeper) add(raw []byte, stderr bool) time.Time {
 	ts, text := splitTimestamp(raw)
 	text = CleanLine(text)
 	if k.grep != "" && !strings.Contains(strings.ToLower(text), k.grep) {
-		return
+		return ts
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -182,6 +191,7 @@ func (k *lineKeeper) add(raw []byte, stderr bool) {
 		k.lines = append(k.lines[:0], k.lines[k.max:]...)
 	}
 	k.lines = append(k.lines, LogLine{Container: k.container, Number: k.number, Time: ts, Stderr: stderr, Text: text})
+	return ts
 }
 
 // last returns the last max lines kept.
@@ -250,6 +260,14 @@ var ansiRE = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x
 // terminal would show last, other control characters dropped, invalid UTF-8 replaced, and
 // the line cut to 400 characters.
 func CleanLine(s string) string {
+	if printableASCII(s) {
+		// The common case, done without copying: nothing to strip but trailing spaces.
+		s = strings.TrimRight(s, " ")
+		if len(s) > maxLineRunes {
+			s = s[:maxLineRunes] + "…"
+		}
+		return s
+	}
 	s = strings.TrimRight(s, "\r")
 	s = ansiRE.ReplaceAllString(s, "")
 	if i := strings.LastIndexByte(s, '\r'); i >= 0 {
@@ -270,4 +288,15 @@ func CleanLine(s string) string {
 		s = string([]rune(s)[:maxLineRunes]) + "…"
 	}
 	return s
+}
+
+// printableASCII reports whether s holds only printable ASCII characters (spaces included),
+// which CleanLine has nothing to remove from.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
