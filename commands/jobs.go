@@ -19,8 +19,8 @@ type JobBoard interface {
 }
 
 const (
-	jobsGroup    = "jobs"
-	recentJobs   = 10
+	jobsGroup  = "jobs"
+	recentJobs = 10
 	cancelWait = 30 * time.Second // how long `cancel` waits for the job to clean up
 )
 
