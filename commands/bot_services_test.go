@@ -5,21 +5,16 @@ package commands_test
 
 import (
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/tootops/tootops/bot"
-	"github.com/tootops/tootops/commands"
 	"github.com/tootops/tootops/config"
 	"github.com/tootops/tootops/lab"
 	"github.com/tootops/tootops/ops/compose"
-	"github.com/tootops/tootops/state"
 )
 
 // chat records what the bot says, replies and edits of progress replies alike.
@@ -99,27 +94,7 @@ func TestServiceCommandsThroughTheBot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := state.Open(filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.Admins.Accounts = []string{labAdmin}
-	b, err := bot.New(bot.Options{
-		Log: zerolog.Nop(), Store: store, Config: &cfg, LocalDomain: "social.example.coop",
-		Info:     bot.Info{Version: "test", Started: time.Now()},
-		Commands: commands.ServiceCommands(p, commands.ServiceOptions{MediaDays: 7}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = b.Close(ctx)
-		_ = store.Close()
-	})
-	l := &labBot{t: t, b: b, tr: &chat{}}
+	l := newLabBot(t, p, config.Default())
 
 	// scale: the plan, then yes, then the result.
 	got := l.say("scale sidekiq=2", true)
