@@ -121,10 +121,37 @@ type Backup struct {
 	// (pg_dump on the bot's host, connecting to Host).
 	Source string `toml:"source" example:"\"exec\""`
 	// Schedule is when the nightly backup runs; empty means only on demand.
-	Schedule CronSpec   `toml:"schedule"`
-	Host     BackupHost `toml:"host"`
-	S3       S3         `toml:"s3"`
+	Schedule CronSpec `toml:"schedule"`
+	// VerifySchedule is when `backup verify` restores the newest backup into
+	// a scratch database by itself; empty means only on demand.
+	VerifySchedule CronSpec `toml:"verify_schedule"`
+	// ReportVisibility is how the status toot after a scheduled backup is
+	// posted: "public", "unlisted", "private", "direct" (to the admins) or
+	// "none".
+	ReportVisibility string `toml:"report_visibility" example:"\"unlisted\""`
+	// Compression is the zstd level the dump is compressed with:
+	// "fastest", "default" or "better".
+	Compression string          `toml:"compression" example:"\"default\""`
+	Retention   BackupRetention `toml:"retention"`
+	Host        BackupHost      `toml:"host"`
+	S3          S3              `toml:"s3"`
 }
+
+// BackupRetention is how many backups are kept after a successful one: the
+// newest of each of the last Daily days, Weekly ISO weeks and Monthly
+// months that have a backup. The newest backup and the newest verified one
+// are always kept.
+type BackupRetention struct {
+	Daily   int `toml:"daily" example:"7"`
+	Weekly  int `toml:"weekly" example:"4"`
+	Monthly int `toml:"monthly" example:"6"`
+}
+
+// Backup report visibilities; "none" posts nothing.
+var ReportVisibilities = []string{"public", "unlisted", "private", "direct", "none"}
+
+// Backup compression levels.
+var CompressionLevels = []string{"fastest", "default", "better"}
 
 // Backup sources.
 const (
@@ -135,6 +162,9 @@ const (
 func (b *Backup) setDefaults() {
 	b.Database = "mastodon_production"
 	b.Source = SourceExec
+	b.ReportVisibility = "unlisted"
+	b.Compression = "default"
+	b.Retention = BackupRetention{Daily: 7, Weekly: 4, Monthly: 6}
 	b.Host = BackupHost{Address: "127.0.0.1:5432", User: "postgres"}
 	b.S3 = S3{Region: "us-east-1", Prefix: "tootops"}
 }
@@ -155,8 +185,11 @@ type S3 struct {
 	Region   string `toml:"region" example:"\"us-east-1\""`
 	Bucket   string `toml:"bucket" example:"\"coop-backups\""`
 	// Prefix is prepended to object keys, without leading or trailing '/'.
-	Prefix              string `toml:"prefix" example:"\"tootops\""`
-	PathStyle           bool   `toml:"path_style"`
+	Prefix    string `toml:"prefix" example:"\"tootops\""`
+	PathStyle bool   `toml:"path_style"`
+	// CAFile is a PEM bundle trusted for the endpoint besides the system's
+	// roots, for a store behind a private certificate authority.
+	CAFile              string `toml:"ca_file" example:"\"/etc/tootops/s3-ca.pem\""`
 	AccessKeyID         Secret `toml:"access_key_id"`
 	AccessKeyIDFile     string `toml:"access_key_id_file" example:"\"/run/secrets/s3_key_id\""`
 	SecretAccessKey     Secret `toml:"secret_access_key"`

@@ -232,6 +232,7 @@ func (c *Config) normalize(dir string) {
 	if b := c.Backup; b != nil {
 		b.S3.Endpoint = normalizeURL(b.S3.Endpoint)
 		b.S3.Prefix = strings.TrimRight(b.S3.Prefix, "/")
+		b.S3.CAFile = resolvePath(dir, b.S3.CAFile)
 	}
 	c.Log.Level = strings.ToLower(c.Log.Level)
 	c.Log.Format = strings.ToLower(c.Log.Format)

@@ -1,10 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net"
 	"net/url"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -158,6 +160,24 @@ func (c *Config) checkBackup(ps *Problems, b *Backup) {
 	if p := b.Schedule.Check("backup.schedule"); p != nil {
 		*ps = append(*ps, *p)
 	}
+	if p := b.VerifySchedule.Check("backup.verify_schedule"); p != nil {
+		*ps = append(*ps, *p)
+	}
+	// "" is the default for a Backup built in code.
+	if b.ReportVisibility != "" {
+		oneOf(ps, "backup.report_visibility", b.ReportVisibility, ReportVisibilities)
+	}
+	if b.Compression != "" {
+		oneOf(ps, "backup.compression", b.Compression, CompressionLevels)
+	}
+	for _, r := range []struct {
+		key string
+		n   int
+	}{{"daily", b.Retention.Daily}, {"weekly", b.Retention.Weekly}, {"monthly", b.Retention.Monthly}} {
+		if r.n < 0 || r.n > 1000 {
+			ps.add("backup.retention."+r.key, "expected a number of backups from 0 to 1000 such as 7, got %d", r.n)
+		}
+	}
 	if host, port, err := net.SplitHostPort(b.Host.Address); err != nil || host == "" || !validPort(port) {
 		ps.add("backup.host.address", `expected host:port such as "127.0.0.1:5432", got %q`, b.Host.Address)
 	}
@@ -174,6 +194,11 @@ func (c *Config) checkBackup(ps *Problems, b *Backup) {
 		ps.add("backup.s3.bucket", "required when [backup] is enabled")
 	case strings.ContainsFunc(s3.Bucket, func(r rune) bool { return r == '/' || isSpace(r) }):
 		ps.add("backup.s3.bucket", `expected a bucket name such as "coop-backups" (no '/' or spaces), got %q`, s3.Bucket)
+	}
+	if s3.CAFile != "" {
+		if _, err := os.Stat(s3.CAFile); err != nil {
+			ps.add("backup.s3.ca_file", "cannot read %q: %v", s3.CAFile, errors.Unwrap(err))
+		}
 	}
 	if strings.HasPrefix(s3.Prefix, "/") {
 		ps.add("backup.s3.prefix", `expected a key prefix without a leading '/' such as "tootops", got %q`, s3.Prefix)
