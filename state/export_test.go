@@ -11,3 +11,13 @@ func OpenWith(path string, steps []func(*bolt.Tx) error) (*Store, error) {
 	}
 	return open(path, ms)
 }
+
+// FirstMigrations are the first n released steps, so a test can make a file of an older
+// schema and open it with this build.
+func FirstMigrations(n int) []func(*bolt.Tx) error {
+	steps := make([]func(*bolt.Tx) error, n)
+	for i := range n {
+		steps[i] = migrations[i]
+	}
+	return steps
+}

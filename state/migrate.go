@@ -23,6 +23,11 @@ var migrations = []migration{
 		}
 		return nil
 	},
+	// 2: the backup catalogue.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists([]byte(Backups))
+		return err
+	},
 }
 
 // LatestSchema is the schema version this build writes.

@@ -24,6 +24,7 @@ const (
 	Confirmations Bucket = "confirmations" // pending confirmations by code
 	Audit         Bucket = "audit"         // append-only audit log by sequence
 	Schedules     Bucket = "schedules"     // last run and result of each schedule
+	Backups       Bucket = "backups"       // the backup catalogue, by dump key
 )
 
 // lockTimeout bounds the wait for the file lock. bbolt retries every 50 ms; a running

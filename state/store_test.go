@@ -230,3 +230,39 @@ func TestInspect(t *testing.T) {
 		t.Fatalf("closed file: %+v, %v; want schema %d", fi, err, state.LatestSchema())
 	}
 }
+
+// TestSchema1FileGainsTheBackupCatalogue opens a file written by the first release with
+// this build: its records stay and the backups bucket appears.
+func TestSchema1FileGainsTheBackupCatalogue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := state.OpenWith(path, state.FirstMigrations(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Update(func(tx *state.Tx) error { return tx.Put(state.Jobs, state.IDKey(7), "kept") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Update(func(tx *state.Tx) error { return tx.Put(state.Backups, []byte("k"), 1) }); err == nil {
+		t.Fatal("a schema-1 file already has the backups bucket")
+	}
+	old.Close()
+
+	s, err := state.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.SchemaVersion() != 2 {
+		t.Errorf("schema = %d, want 2", s.SchemaVersion())
+	}
+	var got string
+	err = s.Update(func(tx *state.Tx) error {
+		if _, err := tx.Get(state.Jobs, state.IDKey(7), &got); err != nil {
+			return err
+		}
+		return tx.Put(state.Backups, []byte("k"), 1)
+	})
+	if err != nil || got != "kept" {
+		t.Errorf("after migration: %q, %v", got, err)
+	}
+}
