@@ -12,7 +12,8 @@ FUZZ_TARGETS := \
 	./commands:FuzzParse \
 	./config:FuzzParse \
 	./bot/content:FuzzPlainText \
-	./bot/content:FuzzSplit
+	./bot/content:FuzzSplit \
+	./ops/pgarchive:FuzzObserver
 
 .PHONY: help test setup vet fmt-check unit fuzz build docs
 

@@ -586,6 +586,7 @@ func (b *Bot) runScheduled(ctx context.Context, e schedule.Entry) (string, error
 	}
 	j := res.Job
 	b.audit.Record(audit.Entry{Kind: audit.Scheduled, Who: who, Via: "schedule", Line: line, Outcome: string(j.State), Duration: j.Took(j.Ended), JobID: j.ID, Detail: j.Error})
+	b.reportScheduled(ctx, e, j)
 	if j.State != jobs.Succeeded {
 		return j.Summary, errors.New(j.Error)
 	}

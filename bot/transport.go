@@ -34,6 +34,8 @@ type Visibility string
 const (
 	Public   Visibility = "public"
 	Unlisted Visibility = "unlisted"
+	Private  Visibility = "private" // followers only
+	Direct   Visibility = "direct"  // the accounts mentioned only
 )
 
 // Transport is the chat a bot talks through. Reply answers in the message's thread,

@@ -1,60 +1,145 @@
 #!/usr/bin/env bash
-# Builds the lab's Docker images from lab/mastolab and lab/image, without any registry:
-# a static Go binary copied into a FROM scratch image, tagged for two Mastodon versions and
-# as the db and redis stand-ins. Idempotent and quick when up to date: the images carry the
-# hash of their sources (label tootops.lab.hash), and a matching hash skips the build.
-# lab/lab.go computes the same hash, so tests can tell stale images from fresh ones.
+# Builds the lab's Docker images without any registry:
+#   - from lab/mastolab and lab/image, a static Go binary copied into a FROM scratch image,
+#     tagged for two Mastodon versions and as the db and redis stand-ins;
+#   - from lab/pgimage, tootops-lab/postgres:15, a real PostgreSQL 15 FROM scratch out of
+#     the host's Debian packages (postgresql-15, which scripts/test-setup.sh installs), with
+#     mastolab as its entrypoint.
+# Idempotent and quick when up to date: the images carry the hash of their sources (label
+# tootops.lab.hash), and a matching hash skips the build. lab/lab.go computes the same
+# hashes, so tests can tell stale images from fresh ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Keep in step with lab.Images and lab.SourceHash.
+# Keep in step with lab.Images, lab.SourceHash, lab.RealPostgresImage and lab.PostgresHash.
 versions=(4.5.0 4.5.1)
 repo=tootops-lab/mastodon
 extra_tags=("tootops-lab/postgres:14-lab" "tootops-lab/redis:7-lab")
+pg_tag=tootops-lab/postgres:15
+pg_bin=/usr/lib/postgresql/15/bin
+pg_tools=(postgres initdb pg_ctl pg_dump pg_dumpall pg_restore psql createdb dropdb pg_isready)
 
-source_hash() {
+# Every file under the given paths in byte order of its path, each as its path, a newline,
+# then its content.
+source_stream() {
 	local f
 	while IFS= read -r f; do
 		printf '%s\n' "$f"
 		cat "$f"
-	done < <(find lab/mastolab lab/image -type f | LC_ALL=C sort) | sha256sum | cut -c1-16
+	done < <(find "$@" -type f | LC_ALL=C sort)
+}
+
+source_hash() {
+	source_stream lab/mastolab lab/image | sha256sum | cut -c1-16
+}
+
+# The PostgreSQL image also changes with this script (it stages the image) and with the
+# host's PostgreSQL.
+pg_hash() {
+	{
+		source_stream lab/build.sh lab/mastolab lab/pgimage
+		"$pg_bin/postgres" --version
+	} | sha256sum | cut -c1-16
+}
+
+image_hash() {
+	docker image inspect -f '{{index .Config.Labels "tootops.lab.hash"}}' "$1" 2>/dev/null || true
+}
+
+# build TAG CONTEXT [docker build options…]: the legacy builder needs nothing beyond the
+# daemon (no buildx); its deprecation notice is noise, so the output shows only on failure.
+build() {
+	local tag=$1 dir=$2 out
+	shift 2
+	echo "lab: building $tag"
+	if ! out=$(DOCKER_BUILDKIT=0 docker build -q --label "tootops.test=1" "$@" -t "$tag" "$dir" 2>&1); then
+		echo "$out" >&2
+		exit 1
+	fi
+}
+
+# stage_postgres DIR: the PostgreSQL image's root file system in DIR/rootfs, and the
+# directories the postgres user (999) owns in DIR/owned; $2 is the mastolab binary.
+stage_postgres() {
+	local root=$1/rootfs owned=$1/owned t lib
+	mkdir -p "$root$pg_bin" "$root/usr/local/bin" "$root/etc" "$root/tmp" \
+		"$owned/var/lib/postgresql" "$owned/var/run/postgresql"
+	chmod 1777 "$root/tmp"
+	chmod 0775 "$owned/var/run/postgresql"
+	for t in "${pg_tools[@]}"; do
+		cp -L "$pg_bin/$t" "$root$pg_bin/"
+	done
+	# initdb and pg_ctl run postgres through popen(3), which needs /bin/sh.
+	mkdir -p "$root/bin"
+	cp -L /bin/dash "$root/bin/sh"
+	for t in /usr/lib/postgresql/15/lib /usr/share/postgresql/15 /usr/share/zoneinfo; do
+		mkdir -p "$root${t%/*}"
+		cp -RP --preserve=mode,timestamps "$t" "$root${t%/*}/"
+	done
+	# Without the JIT (LLVM alone is 100 MB): PostgreSQL runs without it when missing.
+	rm -rf "$root"/usr/lib/postgresql/15/lib/{llvmjit.so,llvmjit_types.bc,bitcode} \
+		"$root"/usr/share/postgresql/15/man "$root"/usr/share/zoneinfo/right
+	# Every library the binaries and modules link to, the dynamic loader among them, at
+	# the path ldd names (/lib is a directory in the image, not the link to /usr/lib).
+	local libs
+	libs=$(ldd "$root/bin/sh" "$root$pg_bin"/* "$root"/usr/lib/postgresql/15/lib/*.so)
+	if grep -q 'not found' <<<"$libs"; then
+		grep 'not found' <<<"$libs" >&2
+		exit 1
+	fi
+	for lib in $(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}' <<<"$libs" | sort -u); do
+		mkdir -p "$root${lib%/*}"
+		cp -L "$lib" "$root$lib"
+	done
+	cp "$2" "$root/usr/local/bin/mastolab"
+	printf 'root:x:0:0:root:/root:/sbin/nologin\npostgres:x:999:999:PostgreSQL administrator:/var/lib/postgresql:/sbin/nologin\n' >"$root/etc/passwd"
+	printf 'root:x:0:\npostgres:x:999:\n' >"$root/etc/group"
+	printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$root/etc/nsswitch.conf"
+	cp lab/pgimage/Dockerfile "$1/"
 }
 
 if ! docker version >/dev/null 2>&1; then
 	echo "lab: the Docker daemon is not reachable (DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock})" >&2
 	exit 1
 fi
+if [ ! -x "$pg_bin/postgres" ]; then
+	echo "lab: $pg_bin/postgres is missing: install postgresql-15 (scripts/test-setup.sh does)" >&2
+	exit 1
+fi
 
 hash=$(source_hash)
-uptodate=1
+pghash=$(pg_hash)
+build_mastodon=0
 for tag in "${versions[@]/#/$repo:v}" "${extra_tags[@]}"; do
-	have=$(docker image inspect -f '{{index .Config.Labels "tootops.lab.hash"}}' "$tag" 2>/dev/null || true)
-	[ "$have" = "$hash" ] || uptodate=0
+	[ "$(image_hash "$tag")" = "$hash" ] || build_mastodon=1
 done
-if [ "$uptodate" = 1 ]; then
-	echo "lab: images up to date ($hash)"
+build_pg=0
+[ "$(image_hash "$pg_tag")" = "$pghash" ] || build_pg=1
+if [ "$build_mastodon$build_pg" = 00 ]; then
+	echo "lab: images up to date ($hash, postgres $pghash)"
 	exit 0
 fi
 
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
-cp -r lab/image/. "$ctx/"
 CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$ctx/mastolab" ./lab/mastolab
-for v in "${versions[@]}"; do
-	echo "lab: building $repo:v$v"
-	# The legacy builder needs nothing beyond the daemon (no buildx); its deprecation
-	# notice is noise, so the output shows only when the build fails.
-	if ! out=$(DOCKER_BUILDKIT=0 docker build -q --build-arg "VERSION=$v" \
-		--label "tootops.lab.hash=$hash" --label "tootops.test=1" \
-		--label "org.opencontainers.image.version=v$v" \
-		-t "$repo:v$v" "$ctx" 2>&1); then
-		echo "$out" >&2
-		exit 1
-	fi
-done
-for tag in "${extra_tags[@]}"; do
-	docker tag "$repo:v${versions[0]}" "$tag"
-done
+if [ "$build_mastodon" = 1 ]; then
+	mkdir "$ctx/mastodon"
+	cp -r lab/image/. "$ctx/mastodon/"
+	cp "$ctx/mastolab" "$ctx/mastodon/"
+	for v in "${versions[@]}"; do
+		build "$repo:v$v" "$ctx/mastodon" --build-arg "VERSION=$v" \
+			--label "tootops.lab.hash=$hash" --label "org.opencontainers.image.version=v$v"
+	done
+	for tag in "${extra_tags[@]}"; do
+		docker tag "$repo:v${versions[0]}" "$tag"
+	done
+fi
+if [ "$build_pg" = 1 ]; then
+	stage_postgres "$ctx/postgres" "$ctx/mastolab"
+	build "$pg_tag" "$ctx/postgres" --label "tootops.lab.hash=$pghash" \
+		--label "org.opencontainers.image.version=$("$pg_bin/postgres" --version | awk '{print $3}')"
+fi
 # Dangling images of earlier builds of the lab.
 docker image prune -f --filter label=tootops.test=1 >/dev/null
-echo "lab: images built ($hash)"
+echo "lab: images built ($hash, postgres $pghash)"

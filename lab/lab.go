@@ -45,8 +45,11 @@ const (
 	Repo          = "tootops-lab/mastodon"
 	Image         = Repo + ":v4.5.0"
 	NextImage     = Repo + ":v4.5.1"
-	PostgresImage = "tootops-lab/postgres:14-lab"
+	PostgresImage = "tootops-lab/postgres:14-lab" // a TCP stand-in, not PostgreSQL
 	RedisImage    = "tootops-lab/redis:7-lab"
+	// RealPostgresImage is a real PostgreSQL 15 made FROM scratch out of the host's Debian
+	// packages (lab/pgimage); see PostgresService.
+	RealPostgresImage = "tootops-lab/postgres:15"
 
 	// TestLabel marks everything the lab makes.
 	TestLabel = "tootops.test"
@@ -56,7 +59,8 @@ const (
 	ComposeVersion = "2.40.3"
 )
 
-// Images lists every lab image.
+// Images lists every lab image made from lab/mastolab and lab/image; RealPostgresImage
+// is checked apart, when a project uses it.
 var Images = []string{Image, NextImage, PostgresImage, RedisImage}
 
 const setupHint = "run `make test`, or scripts/test-setup.sh, to start Docker and build the lab images"
@@ -71,9 +75,36 @@ func Root() string {
 // does: every file under lab/mastolab and lab/image in byte order of its path, each as
 // its path, a newline, then its content.
 func SourceHash() (string, error) {
+	h := sha256.New()
+	if err := hashSources(h, "lab/mastolab", "lab/image"); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// PostgresHash is the hash RealPostgresImage is built from, computed as lab/build.sh does:
+// lab/build.sh, lab/mastolab and lab/pgimage as in SourceHash, then the output of the
+// host's `postgres --version`, so that an upgrade of the Debian package makes the image
+// stale.
+func PostgresHash() (string, error) {
+	h := sha256.New()
+	if err := hashSources(h, "lab/build.sh", "lab/mastolab", "lab/pgimage"); err != nil {
+		return "", err
+	}
+	out, err := exec.Command(filepath.Join(PGBinDir, "postgres"), "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s/postgres --version: %w", PGBinDir, err)
+	}
+	h.Write(out)
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// hashSources writes every file under paths (files or directories, relative to Root) to h
+// in byte order of its path, each as its path, a newline, then its content.
+func hashSources(h io.Writer, paths ...string) error {
 	root := Root()
 	var files []string
-	for _, dir := range []string{"lab/mastolab", "lab/image"} {
+	for _, dir := range paths {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -83,26 +114,29 @@ func SourceHash() (string, error) {
 			return nil
 		})
 		if err != nil {
-			return "", err
+			return err
 		}
 	}
 	sort.Strings(files)
-	h := sha256.New()
 	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
-			return "", err
+			return err
 		}
 		fmt.Fprintf(h, "%s\n", f)
 		h.Write(b)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16], nil
+	return nil
 }
 
 var (
 	readyOnce sync.Once
 	readyCli  *client.Client
 	readyErr  error
+
+	pgHashOnce sync.Once
+	pgHash     string
+	pgHashErr  error
 )
 
 // Docker returns a client of the daemon (DOCKER_HOST, else the local socket) after
@@ -185,6 +219,32 @@ func Mastodon(sidekiqs int) []Service {
 			Health: []string{"CMD", "/opt/mastodon/bin/mastolab", "health", "http://127.0.0.1:4000/api/v1/streaming/health"}},
 		{Name: "sidekiq", Cmd: []string{"sidekiq"}, Replicas: sidekiqs, DependsOn: deps, Networks: both, Env: []string{"LAB_TICK=200ms"}},
 	}
+}
+
+// PostgresService is a db service on RealPostgresImage: PostgreSQL 15 with superuser
+// postgres, trust authentication (the unix socket in the container, and TCP from the
+// project's networks), the database postgres, and a pg_isready healthcheck. Up fails the
+// test when the image is missing or stale. Tests reach it with Project.Exec (psql,
+// pg_dump…, on PATH in the image) once WaitPostgres returns.
+func PostgresService() Service {
+	return Service{
+		Name:   "db",
+		Image:  RealPostgresImage,
+		Cmd:    []string{"postgres"},
+		Health: []string{"CMD", PGBinDir + "/pg_isready", "-q", "-U", "postgres", "-d", "postgres"},
+	}
+}
+
+// WaitPostgres waits until the project's db service (PostgresService) accepts
+// connections, and returns the ID of its container.
+func WaitPostgres(t testing.TB, p *Project) string {
+	t.Helper()
+	p.WaitHealthy(t, "db", time.Minute)
+	cs := p.Containers(t, "db")
+	if len(cs) == 0 {
+		t.Fatalf("lab: project %s has no db container", p.Name)
+	}
+	return cs[0].ID
 }
 
 // Project is a lab project on the daemon.
@@ -276,6 +336,15 @@ func (p *Project) create(t testing.TB, ctx context.Context, spec Spec, svc Servi
 	imgRes, err := cli.ImageInspect(ctx, img)
 	if err != nil {
 		t.Fatalf("lab: image %s: %v\n%s", img, err, setupHint)
+	}
+	if img == RealPostgresImage {
+		pgHashOnce.Do(func() { pgHash, pgHashErr = PostgresHash() })
+		if pgHashErr != nil {
+			t.Fatalf("lab: %v\n%s", pgHashErr, setupHint)
+		}
+		if imgRes.Config == nil || imgRes.Config.Labels[HashLabel] != pgHash {
+			t.Fatalf("lab: image %s is out of date: built from other sources or another PostgreSQL than the host's (want %s)\n%s", img, pgHash, setupHint)
+		}
 	}
 	// The config hash of Compose is a hash of the service's configuration; any stable
 	// hash of it serves the lab.

@@ -19,6 +19,11 @@ type Entry struct {
 	Name string // "backup"; also the key of its record in the state file
 	Spec string // "0 3 * * *" or "@daily", read by config.CronParser
 	Line string // "backup", the same command line an admin would DM
+	// Report is how the result of a successful run is posted: "public", "unlisted",
+	// "private", "direct" (to the admins); "" or "none" posts nothing.
+	Report string
+	// AlertFailure sends the admins a direct message when a run fails.
+	AlertFailure bool
 }
 
 // RunFunc runs one scheduled command line and returns a short result summary. It returns

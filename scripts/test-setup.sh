@@ -2,6 +2,16 @@
 # Installs and starts what `make test` needs on a fresh machine of this kind (Debian with Go
 # and a Docker daemon). Idempotent: a second run finds everything in place and is quick.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The S3 server of the backup tests, built from source with `go install`.
+VERSITYGW_VERSION=v1.8.0
+CACHE_DIR=${TOOTOPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tootops}
+PG_BIN=/usr/lib/postgresql/15/bin
+
+sudo_cmd() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
 
 need_go() {
 	if ! command -v go >/dev/null 2>&1; then
@@ -44,7 +54,50 @@ need_lab() {
 	./lab/build.sh
 }
 
+# PostgreSQL 15 from Debian's packages, for lab.Postgres (a throwaway cluster on the host)
+# and for the lab's real PostgreSQL image, which lab/build.sh makes from these files. No
+# default cluster: the tests start their own.
+need_postgres() {
+	# Leftovers of lab.Postgres in test runs killed before their cleanup (its postgres
+	# stops with the test binary): clusters older than two hours that no postgres runs.
+	find "${TMPDIR:-/tmp}" /tmp -maxdepth 1 -name 'tootops-pg-*' -type d -mmin +120 \
+		! -exec test -e '{}/data/postmaster.pid' ';' -exec rm -rf '{}' + 2>/dev/null || true
+	[ -x "$PG_BIN/postgres" ] && [ -x "$PG_BIN/initdb" ] && return 0
+	echo "test-setup: installing postgresql-15 (Debian packages)"
+	local apt=(sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+	sudo_cmd apt-get update -qq
+	# postgresql-common first, so that installing postgresql-15 makes no main cluster, as
+	# the official image does it.
+	"${apt[@]}" postgresql-common >/dev/null
+	sudo_cmd sed -ri 's/^#? *(create_main_cluster) *=.*$/\1 = false/' /etc/postgresql-common/createcluster.conf
+	"${apt[@]}" postgresql-15 >/dev/null
+	if [ ! -x "$PG_BIN/postgres" ]; then
+		echo "test-setup: $PG_BIN/postgres is still missing after installing postgresql-15" >&2
+		exit 1
+	fi
+}
+
+# versitygw, the S3 server of the tests, in $CACHE_DIR/bin. `go install` leaves its version
+# as "git", so it is set at link time, and a binary that reports another version is rebuilt.
+need_versitygw() {
+	local bin="$CACHE_DIR/bin/versitygw"
+	if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qx "Version *: $VERSITYGW_VERSION"; then
+		return 0
+	fi
+	echo "test-setup: building versitygw $VERSITYGW_VERSION into $CACHE_DIR/bin (a few minutes the first time)"
+	mkdir -p "$CACHE_DIR/bin"
+	GOBIN="$CACHE_DIR/bin" go install \
+		-ldflags "-s -w -X main.Version=$VERSITYGW_VERSION" \
+		"github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+	if ! "$bin" --version 2>/dev/null | grep -qx "Version *: $VERSITYGW_VERSION"; then
+		echo "test-setup: $bin does not report $VERSITYGW_VERSION" >&2
+		exit 1
+	fi
+}
+
 need_go
+need_postgres # before need_lab: lab/build.sh builds the PostgreSQL image from its files
 need_lab
-# Later: PostgreSQL from Debian's packages, the S3 server (versitygw).
+need_versitygw
 echo "test-setup: ready"

@@ -25,8 +25,9 @@ func (n checksFailed) Error() string { return fmt.Sprintf("%d checks failed", in
 // check is one line of `bot check`: it returns what it found, or an error whose Safe
 // text (see ops.Error) becomes the ✗ line and its hint.
 type check struct {
-	name string
-	run  func(ctx context.Context) (string, error)
+	name    string
+	run     func(ctx context.Context) (string, error)
+	timeout time.Duration // 0 is checkTimeout
 }
 
 func runCheck(ctx context.Context, e *env) error {
@@ -38,15 +39,19 @@ func runCheck(ctx context.Context, e *env) error {
 		fmt.Fprint(e.stdout, cfg.String())
 	}
 	checks := []check{
-		{"config " + cfg.Path(), func(context.Context) (string, error) { return "valid: " + sections(cfg), nil }},
-		{"state", func(context.Context) (string, error) { return checkState(cfg.State.Path) }},
+		{"config " + cfg.Path(), func(context.Context) (string, error) { return "valid: " + sections(cfg), nil }, 0},
+		{"state", func(context.Context) (string, error) { return checkState(cfg.State.Path) }, 0},
 	}
 	if !e.offline {
 		checks = append(checks, onlineChecks(cfg)...)
 	}
 	failed := 0
 	for _, c := range checks {
-		cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+		timeout := c.timeout
+		if timeout == 0 {
+			timeout = checkTimeout
+		}
+		cctx, cancel := context.WithTimeout(ctx, timeout)
 		detail, err := c.run(cctx)
 		cancel()
 		if err != nil {
@@ -113,7 +118,7 @@ func checkState(path string) (string, error) {
 func onlineChecks(cfg *config.Config) []check {
 	var checks []check
 	if m := cfg.Mastodon; m != nil {
-		checks = append(checks, check{"mastodon " + m.Server, func(ctx context.Context) (string, error) {
+		checks = append(checks, check{name: "mastodon " + m.Server, run: func(ctx context.Context) (string, error) {
 			if err := cfg.RequireMastodonToken(); err != nil {
 				return "", &ops.Error{Msg: "no access token", Hint: "set [mastodon] access_token_file, or TOOTOPS_MASTODON_ACCESS_TOKEN"}
 			}
@@ -122,7 +127,7 @@ func onlineChecks(cfg *config.Config) []check {
 	}
 	if c := cfg.Compose; c != nil {
 		host := ops.DockerHost(c.DockerHost)
-		checks = append(checks, check{"docker " + host, func(ctx context.Context) (string, error) {
+		checks = append(checks, check{name: "docker " + host, run: func(ctx context.Context) (string, error) {
 			cli, err := ops.NewDockerClient(host)
 			if err != nil {
 				return "", &ops.Error{Msg: err.Error(), Hint: "docker_host takes unix://, tcp:// or ssh:// addresses"}
@@ -134,6 +139,14 @@ func onlineChecks(cfg *config.Config) []check {
 			}
 			return "reachable, API " + api, nil
 		}})
+	}
+	if b := cfg.Backup; b != nil {
+		checks = append(checks, check{"backup " + b.Database, func(ctx context.Context) (string, error) {
+			return probeDatabase(ctx, cfg)
+		}, 0})
+		checks = append(checks, check{"s3 " + b.S3.Bucket, func(ctx context.Context) (string, error) {
+			return checkBackup(ctx, cfg)
+		}, time.Minute})
 	}
 	return checks
 }

@@ -27,7 +27,10 @@ func runDaemon(ctx context.Context, e *env) error {
 		return err
 	}
 	defer store.Close()
-	o := botOptions(cfg, log, store)
+	o, err := botOptions(cfg, log, store)
+	if err != nil {
+		return err
+	}
 	err = bot.Run(ctx, o)
 	var problems config.Problems
 	if errors.As(err, &problems) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/tootops/tootops/bot"
 	"github.com/tootops/tootops/commands"
 )
@@ -16,7 +18,11 @@ func runHelp(_ context.Context, e *env) error {
 		_, err := fmt.Fprintln(e.stdout, usageText)
 		return err
 	}
-	reg, err := bot.Registry(bot.Info{Version: versionString(), Started: time.Now()}, opsCommands(nil))
+	cmds, err := opsCommands(nil, nil, zerolog.Nop())
+	if err != nil {
+		return err
+	}
+	reg, err := bot.Registry(bot.Info{Version: versionString(), Started: time.Now()}, cmds)
 	if err != nil {
 		return err
 	}

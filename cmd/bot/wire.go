@@ -22,8 +22,9 @@ import (
 // client connects on first use, so a bot whose Docker is down still starts, and each
 // command says which DOCKER_HOST it could not reach. Without [compose] they answer that
 // the section is missing.
-func opsCommands(cfg *config.Config) []commands.Command {
+func opsCommands(cfg *config.Config, store *state.Store, log zerolog.Logger) ([]commands.Command, error) {
 	var services commands.Services = compose.Unconfigured{}
+	var project *compose.Project
 	days := config.Default().Media.Days
 	if cfg != nil {
 		days = cfg.Media.Days
@@ -34,21 +35,35 @@ func opsCommands(cfg *config.Config) []commands.Command {
 			Directory:  cfg.Compose.Directory,
 			DockerHost: cfg.Compose.DockerHost,
 			Allowed:    cfg.Compose.OneOff.Allowed,
+			Log:        log,
 		})
 		if err == nil {
-			services = p
+			services, project = p, p
 		} else {
 			services = compose.Unconfigured{Err: err}
 		}
 	}
-	return commands.ServiceCommands(services, commands.ServiceOptions{MediaDays: days})
+	cmds := commands.ServiceCommands(services, commands.ServiceOptions{MediaDays: days})
+	// Without [backup] (or for the help) the backup commands say it is not configured.
+	var backups commands.Backups
+	if cfg != nil && cfg.Backup != nil && store != nil {
+		svc, err := backupService(cfg, store, project, log)
+		if err != nil {
+			return nil, err
+		}
+		backups = svc
+	}
+	return append(cmds, commands.BackupCommands(backups, nil)...), nil
 }
 
 // schedules turns the config's schedule keys into entries, each a command line.
 func schedules(cfg *config.Config) []schedule.Entry {
 	var out []schedule.Entry
-	if cfg.Backup != nil && cfg.Backup.Schedule != "" {
-		out = append(out, schedule.Entry{Name: "backup", Spec: string(cfg.Backup.Schedule), Line: "backup"})
+	if b := cfg.Backup; b != nil && b.Schedule != "" {
+		out = append(out, schedule.Entry{Name: "backup", Spec: string(b.Schedule), Line: "backup", Report: b.ReportVisibility, AlertFailure: true})
+	}
+	if b := cfg.Backup; b != nil && b.VerifySchedule != "" {
+		out = append(out, schedule.Entry{Name: "backup verify", Spec: string(b.VerifySchedule), Line: "backup verify", AlertFailure: true})
 	}
 	if cfg.Media.Schedule != "" {
 		out = append(out, schedule.Entry{Name: "media", Spec: string(cfg.Media.Schedule), Line: "media cleanup"})
@@ -56,22 +71,29 @@ func schedules(cfg *config.Config) []schedule.Entry {
 	return out
 }
 
-func botOptions(cfg *config.Config, log zerolog.Logger, store *state.Store) bot.Options {
+func botOptions(cfg *config.Config, log zerolog.Logger, store *state.Store) (bot.Options, error) {
+	cmds, err := opsCommands(cfg, store, log)
+	if err != nil {
+		return bot.Options{}, err
+	}
 	return bot.Options{
 		Log:         log,
 		Store:       store,
 		Info:        bot.Info{Version: versionString(), Started: time.Now()},
 		Config:      cfg,
 		LocalDomain: bot.LocalDomain(cfg),
-		Commands:    opsCommands(cfg),
+		Commands:    cmds,
 		Schedules:   schedules(cfg),
-	}
+	}, nil
 }
 
 // newBot builds the bot, reporting names the config gives that match no command as
 // config problems.
 func newBot(cfg *config.Config, log zerolog.Logger, store *state.Store) (*bot.Bot, bot.Options, error) {
-	o := botOptions(cfg, log, store)
+	o, err := botOptions(cfg, log, store)
+	if err != nil {
+		return nil, o, err
+	}
 	b, err := bot.New(o)
 	var problems config.Problems
 	if errors.As(err, &problems) {

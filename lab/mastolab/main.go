@@ -7,6 +7,8 @@
 //	mastolab streaming                HTTP on :4000: /api/v1/streaming/health
 //	mastolab sidekiq                  logs a processed job every LAB_TICK (default 1s)
 //	mastolab db | redis               TCP stand-ins on :5432 and :6379
+//	mastolab postgres [ARG…]          the entrypoint of the real PostgreSQL image: initdb on
+//	                                  first start, then exec postgres (ARGs are its own)
 //	mastolab tty                      colourful output meant for a TTY (logs tests)
 //	mastolab tootctl …                version, media remove, accounts prune, preview_cards
 //	                                  remove, cache clear, and lab-exit N / lab-sleep S for tests
@@ -21,12 +23,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -40,7 +46,7 @@ func main() {
 	role := filepath.Base(args[0])
 	if role == "mastolab" || role == "" {
 		if len(args) < 2 {
-			fmt.Fprintln(os.Stderr, "usage: mastolab web|streaming|sidekiq|db|redis|tty|tootctl|rails|health|resolve …")
+			fmt.Fprintln(os.Stderr, "usage: mastolab web|streaming|sidekiq|db|redis|postgres|tty|tootctl|rails|health|resolve …")
 			os.Exit(2)
 		}
 		role, args = args[1], args[1:]
@@ -69,6 +75,8 @@ func run(role string, args []string) int {
 		return tcpStandIn(ctx, "5432", "LOG:  database system is ready to accept connections", nil)
 	case "redis":
 		return tcpStandIn(ctx, "6379", "* Ready to accept connections tcp", func(string) string { return "+PONG\r\n" })
+	case "postgres":
+		return postgres(ctx, args)
 	case "tty":
 		return ttyRole(ctx)
 	case "tootctl":
@@ -402,4 +410,86 @@ func resolve(args []string) int {
 		fmt.Println(a)
 	}
 	return 0
+}
+
+// postgres is the entrypoint of tootops-lab/postgres:15: it initialises $PGDATA (default
+// /var/lib/postgresql/data) when it holds no cluster yet, superuser postgres, trust from
+// anywhere since this is a lab, then replaces itself with postgres, so that Docker's
+// signals reach the server. Started as root (docker run --user 0, a root-owned bind
+// mount), it hands the directories to the postgres user and drops to it first: postgres
+// refuses to run as root.
+func postgres(ctx context.Context, args []string) int {
+	data := envOr("PGDATA", "/var/lib/postgresql/data")
+	if err := dropRoot(data); err != nil {
+		fmt.Fprintf(os.Stderr, "mastolab postgres: %v\n", err)
+		return 1
+	}
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); errors.Is(err, fs.ErrNotExist) {
+		if err := initdb(ctx, data); err != nil {
+			fmt.Fprintf(os.Stderr, "mastolab postgres: %v\n", err)
+			return 1
+		}
+	} else if err != nil {
+		fmt.Fprintf(os.Stderr, "mastolab postgres: %v\n", err)
+		return 1
+	}
+	bin, err := exec.LookPath("postgres")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mastolab postgres: %v\n", err)
+		return 1
+	}
+	argv := append([]string{"postgres", "-D", data, "-c", "listen_addresses=*"}, args...)
+	err = syscall.Exec(bin, argv, os.Environ())
+	fmt.Fprintf(os.Stderr, "mastolab postgres: exec %s: %v\n", bin, err)
+	return 1
+}
+
+// initdb makes the cluster, without syncing it to disk (a lab); a stop signal kills it.
+func initdb(ctx context.Context, data string) error {
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "initdb", "-D", data, "-U", "postgres", "--auth=trust",
+		"-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("initdb: %w", err)
+	}
+	// Clients in other containers of the project (the bot, pg_dump from elsewhere).
+	f, err := os.OpenFile(filepath.Join(data, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(f, "\n# tootops lab: trust from the container networks\nhost all all all trust\n")
+	return errors.Join(err, f.Close())
+}
+
+func dropRoot(data string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	for _, dir := range []string{data, "/var/run/postgresql"} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return err
+		}
+	}
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := syscall.Setgid(gid); err != nil {
+		return fmt.Errorf("setgid: %w", err)
+	}
+	if err := syscall.Setuid(uid); err != nil {
+		return fmt.Errorf("setuid: %w", err)
+	}
+	return os.Setenv("HOME", u.HomeDir)
 }

@@ -1,0 +1,33 @@
+package ops
+
+import (
+	"fmt"
+	"time"
+)
+
+// Bytes renders a size for people, in decimal units as disk tools and S3 consoles show
+// them: 950 B, 12.3 MB, 1.9 GB.
+func Bytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), 0
+	for v >= unit && i < 5 {
+		v /= unit
+		i++
+	}
+	prefix := "kMGTPE"[i-1 : i]
+	if v < 10 {
+		return fmt.Sprintf("%.1f %sB", v, prefix)
+	}
+	return fmt.Sprintf("%.0f %sB", v, prefix)
+}
+
+// Rate renders n bytes over d as a speed: 8.1 MB/s.
+func Rate(n int64, d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	return Bytes(int64(float64(n)/d.Seconds())) + "/s"
+}
