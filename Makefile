@@ -13,7 +13,8 @@ FUZZ_TARGETS := \
 	./config:FuzzParse \
 	./bot/content:FuzzPlainText \
 	./bot/content:FuzzSplit \
-	./ops/pgarchive:FuzzObserver
+	./ops/pgarchive:FuzzObserver \
+	./ops/backup:FuzzParseKey
 
 .PHONY: help test setup vet fmt-check unit fuzz build docs
 

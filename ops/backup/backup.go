@@ -29,6 +29,7 @@ type ObjectStore interface {
 	List(ctx context.Context, prefix string, fn func(s3store.Object) error) error
 	Delete(ctx context.Context, keys ...string) error
 	Canary(ctx context.Context, prefix string) error
+	AbortPending(ctx context.Context, prefix string) (int, error)
 }
 
 // Options configure a Service.

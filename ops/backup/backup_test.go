@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/rs/zerolog"
 
 	"github.com/tootops/tootops/lab"
@@ -478,5 +480,30 @@ func TestRetentionKeepsPolicyAndOnlyOurKeys(t *testing.T) {
 	}
 	if rec, _, _ := r.cat.Get(keys[1]); rec.Status != backup.Deleted {
 		t.Errorf("catalogue of the deleted backup: %s", rec.Status)
+	}
+}
+
+// TestOrphanedUploadIsAbortedByTheNextBackup: a crash mid-upload leaves a multipart
+// upload that S3 bills until it is aborted; the next backup aborts it.
+func TestOrphanedUploadIsAbortedByTheNextBackup(t *testing.T) {
+	r := newRig(t, rigOptions{rows: 200})
+	ctx := context.Background()
+	key := backup.Key("tootops", r.db, time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC))
+	cli := r.s3.Client()
+	up, err := cli.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &r.s3.Bucket, Key: &key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.UploadPart(ctx, &s3.UploadPartInput{Bucket: &r.s3.Bucket, Key: &key, UploadId: up.UploadId, PartNumber: aws.Int32(1), Body: strings.NewReader("half a dump")}); err != nil {
+		t.Fatal(err)
+	}
+	if pending, _ := r.store.PendingUploads(ctx, "tootops/"); len(pending) != 1 {
+		t.Fatalf("pending before = %v", pending)
+	}
+	if _, err := r.svc.Backup(ctx, 1, ops.NoProgress{}); err != nil {
+		t.Fatal(err)
+	}
+	if pending, _ := r.store.PendingUploads(ctx, "tootops/"); len(pending) != 0 {
+		t.Errorf("pending after = %v", pending)
 	}
 }

@@ -49,6 +49,13 @@ func (s *Service) Backup(ctx context.Context, jobID uint64, p ops.Progress) (*Re
 	if err != nil {
 		return nil, err
 	}
+	// Backups of this database run one at a time (the backup lock), so an incomplete
+	// upload under its folder is one a crash left behind.
+	if n, err := s.o.Store.AbortPending(ctx, ListPrefix(s.o.Prefix, s.o.Database)); err != nil {
+		s.o.Log.Warn().Err(err).Msg("could not clean up incomplete uploads")
+	} else if n > 0 {
+		s.o.Log.Warn().Int("uploads", n).Msg("aborted incomplete uploads left by an earlier stop")
+	}
 	if pre.first {
 		p.Report(0, 0, "first backup: checking that the bucket accepts multipart uploads")
 		if err := s.o.Store.Canary(ctx, s.o.Prefix); err != nil {

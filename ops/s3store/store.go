@@ -396,3 +396,27 @@ func hasCode(err error, code string) bool {
 	var api interface{ ErrorCode() string }
 	return errors.As(err, &api) && api.ErrorCode() == code
 }
+
+// AbortPending aborts every incomplete multipart upload under prefix, such as one a
+// crash of the bot left behind (the store bills its parts until a lifecycle rule or an
+// abort removes them). Only the owner of prefix may call it: an upload in progress there
+// would be aborted too. It returns how many it aborted.
+func (s *Store) AbortPending(ctx context.Context, prefix string) (int, error) {
+	ups, err := s.pending(ctx, prefix)
+	if err != nil {
+		return 0, s.describe("listing incomplete uploads in "+s.where(prefix), err)
+	}
+	n := 0
+	seen := map[string]bool{}
+	for _, u := range ups {
+		if seen[u.key] {
+			continue
+		}
+		seen[u.key] = true
+		if err := s.abandon(u.key, u.id); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
