@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tootops/tootops/config"
 	"github.com/tootops/tootops/lab"
 )
 
@@ -119,4 +120,66 @@ func TestBackupRefusesWrongCredentialsPlainly(t *testing.T) {
 			t.Errorf("secret %q shown", secret)
 		}
 	}
+}
+
+// TestBackupSchedules: [backup] schedule runs `backup` and reports it with
+// report_visibility, failures alerting the admins; verify_schedule runs `backup verify`.
+func TestBackupSchedules(t *testing.T) {
+	path := writeConfig(t, `
+[admins]
+accounts = ["admin@social.example.coop"]
+[compose]
+project = "mastodon"
+[backup]
+schedule = "0 3 * * *"
+verify_schedule = "0 5 * * 0"
+report_visibility = "private"
+[backup.s3]
+bucket = "b"
+`)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%+v", schedules(cfg))
+	want := "[{Name:backup Spec:0 3 * * * Line:backup Report:private AlertFailure:true} {Name:backup verify Spec:0 5 * * 0 Line:backup verify Report: AlertFailure:true}]"
+	if got != want {
+		t.Errorf("schedules = %s\nwant        %s", got, want)
+	}
+}
+
+// TestBackupOverTLSWithCAFile: an HTTPS endpoint with a self-signed certificate is
+// trusted through [backup.s3] ca_file, and refused without it.
+func TestBackupOverTLSWithCAFile(t *testing.T) {
+	pg := lab.Postgres(t)
+	pg.CreateDB(t, "mastodon_production")
+	pg.Psql(t, "mastodon_production", lab.SeedSQL(200))
+	s3 := lab.S3(t, lab.S3Options{TLS: true})
+
+	var out, errOut syncBuffer
+	path := backupConfig(t, pg, s3, "")
+	_ = dispatch(context.Background(), []string{"console", "--config", path}, strings.NewReader("backup\n"), &out, &errOut)
+	if !strings.Contains(out.String(), "backup failed") || !strings.Contains(out.String(), "certificate") {
+		t.Errorf("untrusted certificate:\n%s", out.String())
+	}
+
+	out = syncBuffer{}
+	path = backupConfig(t, pg, s3, "")
+	cfg := strings.Replace(readFile(t, path), "path_style = true", fmt.Sprintf("path_style = true\nca_file = %q", s3.CAFile), 1)
+	path = writeConfig(t, cfg)
+	if err := dispatch(context.Background(), []string{"console", "--config", path}, strings.NewReader("backup\n"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Backup OK") {
+		t.Errorf("with ca_file:\n%s", out.String())
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -506,4 +507,28 @@ func TestOrphanedUploadIsAbortedByTheNextBackup(t *testing.T) {
 	if pending, _ := r.store.PendingUploads(ctx, "tootops/"); len(pending) != 0 {
 		t.Errorf("pending after = %v", pending)
 	}
+}
+
+// oldDump is the real host source, but its pg_dump says it is version 13.
+type oldDump struct{ backup.Source }
+
+func (o oldDump) Run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(argv) == 2 && argv[0] == "pg_dump" && argv[1] == "--version" {
+		_, err := io.WriteString(stdout, "pg_dump (PostgreSQL) 13.16\n")
+		return err
+	}
+	return o.Source.Run(ctx, argv, stdin, stdout, stderr)
+}
+
+// TestOlderPgDumpIsRefusedBeforeStarting: pg_dump cannot dump a newer server, so the
+// versions are compared before anything is uploaded.
+func TestOlderPgDumpIsRefusedBeforeStarting(t *testing.T) {
+	r := newRig(t, rigOptions{rows: 10})
+	svc := backup.New(backup.Options{Database: r.db, Prefix: "tootops", Source: oldDump{r.src}, Store: r.store, Catalogue: r.cat, Log: zerolog.Nop()})
+	_, err := svc.Backup(context.Background(), 1, ops.NoProgress{})
+	want := "pg_dump (PostgreSQL) 13.16 is older than the server (PostgreSQL 15"
+	if err == nil || !strings.Contains(ops.SafeText(err), want) || !strings.Contains(ops.SafeText(err), "install postgresql-client-15") {
+		t.Fatalf("err = %v", ops.SafeText(err))
+	}
+	r.nothingLeft()
 }
