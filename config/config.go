@@ -10,13 +10,16 @@ type Config struct {
 	Admins   Admins    `toml:"admins,omitempty"` // omitted when empty: a present [admins] must list someone
 	Compose  *Compose  `toml:"compose"`
 	Backup   *Backup   `toml:"backup"`
-	Media    Media     `toml:"media"`
-	State    State     `toml:"state"`
-	Log      Log       `toml:"log"`
-	Announce *Announce `toml:"announce"`
-	Confirm  Confirm   `toml:"confirm"`
-	Schedule Schedule  `toml:"schedule"`
-	Jobs     Jobs      `toml:"jobs"`
+	Upgrade  Upgrade   `toml:"upgrade"`
+	// Maintenance is the nginx flag file of maintenance mode.
+	Maintenance Maintenance `toml:"maintenance"`
+	Media       Media       `toml:"media"`
+	State       State       `toml:"state"`
+	Log         Log         `toml:"log"`
+	Announce    *Announce   `toml:"announce"`
+	Confirm     Confirm     `toml:"confirm"`
+	Schedule    Schedule    `toml:"schedule"`
+	Jobs        Jobs        `toml:"jobs"`
 
 	path string // file the config was loaded from
 }
@@ -56,11 +59,59 @@ type Announce struct {
 	// BoostTokensFile holds access tokens of admin accounts, one per line, that boost
 	// each announcement so their followers see it too.
 	BoostTokensFile string `toml:"boost_tokens_file" example:"\"/etc/tootops/boost-tokens\""`
+	// UpgradeTemplate is the announcement before an upgrade; {version}, {downtime}
+	// and {notes} are filled in.
+	UpgradeTemplate string `toml:"upgrade_template" example:"\"Upgrading to Mastodon {version} now\""`
+	// UpgradeDoneTemplate is the reply to that announcement when the upgrade is done.
+	UpgradeDoneTemplate string `toml:"upgrade_done_template" example:"\"Mastodon {version} is live\""`
 
 	boostTokens []Secret
 }
 
-func (a *Announce) setDefaults() { a.Visibility = "public" }
+func (a *Announce) setDefaults() {
+	a.Visibility = "public"
+	a.UpgradeTemplate = DefaultUpgradeTemplate
+	a.UpgradeDoneTemplate = DefaultUpgradeDoneTemplate
+}
+
+// The default upgrade announcements.
+const (
+	DefaultUpgradeTemplate     = "We are upgrading this server to Mastodon {version} now. Expected downtime: {downtime}. What's new: {notes}"
+	DefaultUpgradeDoneTemplate = "Done: this server now runs Mastodon {version}. Thank you for your patience!"
+)
+
+// Upgrade configures `version` and the guided upgrade.
+type Upgrade struct {
+	// ReleasesURL is the GitHub Releases API of Mastodon.
+	ReleasesURL     string `toml:"releases_url" example:"\"https://api.github.com/repos/mastodon/mastodon/releases\""`
+	GitHubToken     Secret `toml:"github_token"`
+	GitHubTokenFile string `toml:"github_token_file" example:"\"/run/secrets/github_token\""`
+	// CheckSchedule is when the bot looks for new releases and tells the admins.
+	CheckSchedule CronSpec `toml:"check_schedule"`
+	// WebURL and StreamingURL reach web and streaming directly, not through nginx.
+	WebURL       string `toml:"web_url" example:"\"http://127.0.0.1:3000\""`
+	StreamingURL string `toml:"streaming_url" example:"\"http://127.0.0.1:4000\""`
+	// Services are recreated on the new image, in this order.
+	Services []string `toml:"services" example:"[\"web\", \"streaming\", \"sidekiq\"]"`
+	// AssetsDir receives the new image's public/ for nginx; "" copies nothing.
+	AssetsDir string `toml:"assets_dir" example:"\"/opt/mastodon/assets\""`
+	// HealthTimeout bounds the wait for the recreated services to be healthy.
+	HealthTimeout Duration `toml:"health_timeout"`
+}
+
+func (u *Upgrade) setDefaults() {
+	u.ReleasesURL = "https://api.github.com/repos/mastodon/mastodon/releases"
+	u.WebURL = "http://127.0.0.1:3000"
+	u.StreamingURL = "http://127.0.0.1:4000"
+	u.Services = []string{"web", "streaming", "sidekiq"}
+	u.HealthTimeout = Duration(3 * time.Minute)
+}
+
+// Maintenance is maintenance mode: a flag file nginx checks on every request.
+type Maintenance struct {
+	// File is created to turn maintenance on and removed to turn it off.
+	File string `toml:"file" example:"\"/var/www/maintenance/ON\""`
+}
 
 // BoostTokens are the tokens read from BoostTokensFile.
 func (a *Announce) BoostTokens() []Secret { return a.boostTokens }
@@ -244,7 +295,14 @@ func Default() Config {
 		Confirm:  Confirm{Window: Duration(2 * time.Minute)},
 		Schedule: Schedule{CatchUp: Duration(time.Hour)},
 		Jobs:     Jobs{Keep: 500},
+		Upgrade:  defaultUpgrade(),
 	}
+}
+
+func defaultUpgrade() Upgrade {
+	var u Upgrade
+	u.setDefaults()
+	return u
 }
 
 // defaulter is implemented by optional sections, whose defaults are laid

@@ -121,5 +121,6 @@ func (c *Config) secretSlots() []secretSlot {
 			secretSlot{"backup.s3.secret_access_key", "TOOTOPS_S3_SECRET_ACCESS_KEY", &b.S3.SecretAccessKey, &b.S3.SecretAccessKeyFile},
 		)
 	}
+	s = append(s, secretSlot{"upgrade.github_token", "TOOTOPS_GITHUB_TOKEN", &c.Upgrade.GitHubToken, &c.Upgrade.GitHubTokenFile})
 	return s
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -115,7 +116,13 @@ func (c *Config) problems() Problems {
 	}
 	if a := c.Announce; a != nil {
 		oneOf(&ps, "announce.visibility", a.Visibility, []string{"public", "unlisted"})
+		for _, t := range [][2]string{{"announce.upgrade_template", a.UpgradeTemplate}, {"announce.upgrade_done_template", a.UpgradeDoneTemplate}} {
+			if !strings.Contains(t[1], "{version}") {
+				ps.add(t[0], "expected a text with {version} in it (also {downtime} and {notes} before an upgrade), got %q", t[1])
+			}
+		}
 	}
+	c.checkUpgrade(&ps)
 	positive(&ps, "confirm.window", c.Confirm.Window)
 	seen := map[string]bool{}
 	for _, name := range c.Confirm.SecondAdmin {
@@ -208,6 +215,28 @@ func (c *Config) checkBackup(ps *Problems, b *Backup) {
 		ps.add("backup.s3.secret_access_key", "required because access_key_id is set: set secret_access_key, secret_access_key_file or TOOTOPS_S3_SECRET_ACCESS_KEY (or neither key, for the AWS SDK's default credentials)")
 	case key && !id:
 		ps.add("backup.s3.access_key_id", "required because secret_access_key is set: set access_key_id, access_key_id_file or TOOTOPS_S3_ACCESS_KEY_ID (or neither key, for the AWS SDK's default credentials)")
+	}
+}
+
+func (c *Config) checkUpgrade(ps *Problems) {
+	u := c.Upgrade
+	checkURL(ps, "upgrade.releases_url", u.ReleasesURL, "https://api.github.com/repos/mastodon/mastodon/releases", true)
+	checkURL(ps, "upgrade.web_url", u.WebURL, "http://127.0.0.1:3000", true)
+	checkURL(ps, "upgrade.streaming_url", u.StreamingURL, "http://127.0.0.1:4000", true)
+	if p := u.CheckSchedule.Check("upgrade.check_schedule"); p != nil {
+		*ps = append(*ps, *p)
+	}
+	if len(u.Services) == 0 {
+		ps.add("upgrade.services", `expected the services running Mastodon's image such as ["web", "streaming", "sidekiq"]`)
+	}
+	if u.AssetsDir != "" && !filepath.IsAbs(u.AssetsDir) {
+		ps.add("upgrade.assets_dir", `expected an absolute path such as "/opt/mastodon/assets", got %q`, u.AssetsDir)
+	}
+	if u.HealthTimeout <= 0 {
+		ps.add("upgrade.health_timeout", `expected a duration such as "3m", got %q`, u.HealthTimeout)
+	}
+	if f := c.Maintenance.File; f != "" && !filepath.IsAbs(f) {
+		ps.add("maintenance.file", `expected an absolute path such as "/var/www/maintenance/ON", got %q`, f)
 	}
 }
 
