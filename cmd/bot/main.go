@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -22,7 +23,20 @@ const (
 )
 
 func main() {
+	limitMemory()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// memoryLimit is the heap the Go runtime aims to stay under unless GOMEMLIMIT says
+// otherwise. The bot's steady heap is a few MiB; a backup adds its upload part buffers
+// (24 MiB) and zstd's window. Without a limit the collector lets the heap grow to twice
+// what is live before it runs, which is what would push a backup past its 64 MiB budget.
+const memoryLimit = 40 << 20
+
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 }
 
 // run is main without the process: it returns the exit code, so tests can call it.

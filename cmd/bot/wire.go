@@ -10,6 +10,7 @@ import (
 	"github.com/tootops/tootops/commands"
 	"github.com/tootops/tootops/config"
 	"github.com/tootops/tootops/ops/compose"
+	"github.com/tootops/tootops/ops/maintenance"
 	"github.com/tootops/tootops/schedule"
 	"github.com/tootops/tootops/state"
 )
@@ -53,7 +54,12 @@ func opsCommands(cfg *config.Config, store *state.Store, log zerolog.Logger) ([]
 		}
 		backups = svc
 	}
-	return append(cmds, commands.BackupCommands(backups, nil)...), nil
+	cmds = append(cmds, commands.BackupCommands(backups, nil)...)
+	flag := maintenance.Flag{}
+	if cfg != nil {
+		flag.Path = cfg.Maintenance.File
+	}
+	return append(cmds, commands.MaintenanceCommands(flag, nil)...), nil
 }
 
 // schedules turns the config's schedule keys into entries, each a command line.
