@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the lab's Docker images without any registry:
 #   - from lab/mastolab and lab/image, a static Go binary copied into a FROM scratch image,
-#     tagged for two Mastodon versions and as the db and redis stand-ins;
+#     built for two Mastodon versions (each with its own public/packs, lab/image/stage.sh),
+#     and the first tagged as the db and redis stand-ins;
 #   - from lab/pgimage, tootops-lab/postgres:15, a real PostgreSQL 15 FROM scratch out of
 #     the host's Debian packages (postgresql-15, which scripts/test-setup.sh installs), with
 #     mastolab as its entrypoint.
@@ -124,11 +125,10 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$ctx/mastolab" ./lab/mastolab
 if [ "$build_mastodon" = 1 ]; then
-	mkdir "$ctx/mastodon"
-	cp -r lab/image/. "$ctx/mastodon/"
-	cp "$ctx/mastolab" "$ctx/mastodon/"
+	# A context per version, with the version's assets (lab/image/stage.sh).
 	for v in "${versions[@]}"; do
-		build "$repo:v$v" "$ctx/mastodon" --build-arg "VERSION=$v" \
+		bash lab/image/stage.sh "$v" "$ctx/mastolab" "$ctx/mastodon-$v"
+		build "$repo:v$v" "$ctx/mastodon-$v" --build-arg "VERSION=$v" \
 			--label "tootops.lab.hash=$hash" --label "org.opencontainers.image.version=v$v"
 	done
 	for tag in "${extra_tags[@]}"; do

@@ -187,6 +187,7 @@ type Service struct {
 	// Publish is a container port (3000) published on 127.0.0.1 at a fixed free host
 	// port, as Mastodon publishes web and streaming.
 	Publish   int
+	HostPort  int      // the host port of Publish; default a free one
 	DependsOn []string // depends_on label entries: "db:service_started:false"
 	Networks  []string // network keys; default internal_network
 	Health    []string // healthcheck test; nil means none
@@ -202,6 +203,9 @@ type Spec struct {
 	// V1 labels and names the containers as Compose v1 did: project_service_1, no
 	// depends_on or image labels.
 	V1 bool
+	// Dir is the project's working_dir label, its config_files being
+	// Dir/docker-compose.yml; default /srv/lab/<project>, which does not exist.
+	Dir string
 }
 
 // Mastodon is the lab's Mastodon: db and redis on the internal network; web (port 3000
@@ -270,6 +274,9 @@ func Up(t testing.TB, cli *client.Client, spec Spec) *Project {
 		spec.Project = RandomName("tootopstest-")
 	}
 	p := &Project{Name: spec.Project, Client: cli, Ports: map[string]int{}, Dir: "/srv/lab/" + spec.Project}
+	if spec.Dir != "" {
+		p.Dir = spec.Dir
+	}
 	t.Cleanup(func() { p.Remove(t) })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -382,7 +389,10 @@ func (p *Project) create(t testing.TB, ctx context.Context, spec Spec, svc Servi
 		if err != nil {
 			t.Fatal(err)
 		}
-		hostPort := FreePort(t)
+		hostPort := svc.HostPort
+		if hostPort == 0 {
+			hostPort = FreePort(t)
+		}
 		p.Ports[svc.Name] = hostPort
 		cfg.ExposedPorts = network.PortSet{port: {}}
 		host.PortBindings = network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 # The S3 server of the backup tests, built from source with `go install`.
 VERSITYGW_VERSION=v1.8.0
+# The Docker registry of the upgrade tests (real pulls), built from source with `go install`;
+# keep in step with lab.RegistryVersion.
+REGISTRY_VERSION=v3.1.2
 CACHE_DIR=${TOOTOPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tootops}
 PG_BIN=/usr/lib/postgresql/15/bin
 
@@ -96,8 +99,37 @@ need_versitygw() {
 	fi
 }
 
+# The Docker registry (distribution) in $CACHE_DIR/bin, for lab.Registry. `go install`
+# leaves its version as "<release>+unknown"; it is set at link time, and a binary that
+# reports another version is rebuilt. Lab image tags of registries that no longer listen
+# (test runs killed before their cleanup) are removed.
+need_registry() {
+	local bin="$CACHE_DIR/bin/registry" want="registry github.com/distribution/distribution/v3 $REGISTRY_VERSION"
+	local ref port
+	for ref in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^127\.0\.0\.1:[0-9]*/' || true); do
+		port=${ref#127.0.0.1:}
+		port=${port%%/*}
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			docker rmi "$ref" >/dev/null 2>&1 || true
+		fi
+	done
+	if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | sed 's/^[^ ]* /registry /')" = "$want" ]; then
+		return 0
+	fi
+	echo "test-setup: building the Docker registry $REGISTRY_VERSION into $CACHE_DIR/bin (a few minutes the first time)"
+	mkdir -p "$CACHE_DIR/bin"
+	GOBIN="$CACHE_DIR/bin" go install \
+		-ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" \
+		"github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
+	if [ "$("$bin" --version 2>/dev/null | sed 's/^[^ ]* /registry /')" != "$want" ]; then
+		echo "test-setup: $bin does not report $REGISTRY_VERSION: $("$bin" --version 2>&1)" >&2
+		exit 1
+	fi
+}
+
 need_go
 need_postgres # before need_lab: lab/build.sh builds the PostgreSQL image from its files
 need_lab
 need_versitygw
+need_registry
 echo "test-setup: ready"

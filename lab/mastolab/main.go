@@ -3,20 +3,29 @@
 //
 // It dispatches on the name it was called by, else on its first argument:
 //
-//	mastolab web                      HTTP on :3000: /health, /api/v2/instance, /
+//	mastolab web                      HTTP on :3000: /health, /api/v2/instance, /, and the
+//	                                  files of /opt/mastodon/public (RAILS_SERVE_STATIC_FILES)
 //	mastolab streaming                HTTP on :4000: /api/v1/streaming/health
 //	mastolab sidekiq                  logs a processed job every LAB_TICK (default 1s)
-//	mastolab db | redis               TCP stand-ins on :5432 and :6379
+//	mastolab db                       the database stand-in on :5432: a line protocol that
+//	                                  records migrations (see db.go)
+//	mastolab db-log | db-fail PHASE   in the db container: the applied migrations; make the
+//	                                  next pre or post migration fail (or off)
+//	mastolab redis                    TCP stand-in on :6379
 //	mastolab postgres [ARG…]          the entrypoint of the real PostgreSQL image: initdb on
 //	                                  first start, then exec postgres (ARGs are its own)
 //	mastolab tty                      colourful output meant for a TTY (logs tests)
 //	mastolab tootctl …                version, media remove, accounts prune, preview_cards
 //	                                  remove, cache clear, and lab-exit N / lab-sleep S for tests
-//	mastolab rails db:migrate         plausible migration output
+//	mastolab rails db:migrate         the version's pending migrations, recorded by the db
+//	                                  (db:migrate:status, db:version too; see rails.go)
+//	mastolab bundle exec CMD …        CMD (rails, puma = web, sidekiq); node = streaming
 //	mastolab health URL               exit 0 when URL answers 200 with OK (healthchecks)
 //	mastolab resolve NAME             print the addresses NAME resolves to
 //
-// The Mastodon version comes from MASTODON_VERSION, which each lab image sets.
+// The Mastodon version comes from MASTODON_VERSION, which each lab image sets. With
+// LAB_UNHEALTHY_VERSIONS (a comma-separated list such as 4.5.1) naming it, web and
+// streaming answer 503 on their health paths forever.
 package main
 
 import (
@@ -46,7 +55,7 @@ func main() {
 	role := filepath.Base(args[0])
 	if role == "mastolab" || role == "" {
 		if len(args) < 2 {
-			fmt.Fprintln(os.Stderr, "usage: mastolab web|streaming|sidekiq|db|redis|postgres|tty|tootctl|rails|health|resolve …")
+			fmt.Fprintln(os.Stderr, "usage: mastolab web|streaming|sidekiq|db|db-log|db-fail|redis|postgres|tty|tootctl|rails|bundle|health|resolve …")
 			os.Exit(2)
 		}
 		role, args = args[1], args[1:]
@@ -64,24 +73,44 @@ func version() string {
 func run(role string, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	switch role {
-	case "web":
+	return dispatch(ctx, role, args)
+}
+
+// dispatch runs a role. Upstream's commands work too: bin/tootctl, bin/rails, `bundle exec
+// puma -C config/puma.rb` (web), `bundle exec sidekiq`, `node ./streaming/index.js`.
+func dispatch(ctx context.Context, role string, args []string) int {
+	switch filepath.Base(role) {
+	case "web", "puma":
 		return serveHTTP(ctx, "web", envOr("PORT", "3000"), webMux())
-	case "streaming":
+	case "streaming", "node":
 		return serveHTTP(ctx, "streaming", envOr("PORT", "4000"), streamingMux())
 	case "sidekiq":
 		return sidekiq(ctx)
+	case "bundle":
+		if len(args) < 2 || args[0] != "exec" {
+			fmt.Fprintf(os.Stderr, "bundle: only `bundle exec CMD` is known to the lab, not %q\n", strings.Join(args, " "))
+			return 1
+		}
+		return dispatch(ctx, args[1], args[2:])
 	case "db":
-		return tcpStandIn(ctx, "5432", "LOG:  database system is ready to accept connections", nil)
+		return dbStandIn(ctx)
+	case "db-log":
+		return dbLog()
+	case "db-fail":
+		return dbFail(args)
 	case "redis":
 		return tcpStandIn(ctx, "6379", "* Ready to accept connections tcp", func(string) string { return "+PONG\r\n" })
 	case "postgres":
 		return postgres(ctx, args)
+	case "psql":
+		return psqlProbe(args)
+	case "redis-cli":
+		return redisCLIProbe(args)
 	case "tty":
 		return ttyRole(ctx)
 	case "tootctl":
 		return tootctl(ctx, args)
-	case "rails":
+	case "rails", "rake":
 		return rails(args)
 	case "health":
 		return health(args)
@@ -110,9 +139,41 @@ func logf(w io.Writer, format string, a ...any) {
 	fmt.Fprintf(w, "%s "+format+"\n", append([]any{time.Now().UTC().Format("2006-01-02T15:04:05.000Z")}, a...)...)
 }
 
+// unhealthy says whether LAB_UNHEALTHY_VERSIONS names this version: then the health paths
+// answer 503, as a Mastodon that cannot reach its database does.
+func unhealthy() bool {
+	for v := range strings.SplitSeq(os.Getenv("LAB_UNHEALTHY_VERSIONS"), ",") {
+		if v = strings.TrimPrefix(strings.TrimSpace(v), "v"); v != "" && v == version() {
+			return true
+		}
+	}
+	return false
+}
+
+func healthHandler(w http.ResponseWriter, _ *http.Request) {
+	if unhealthy() {
+		http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "OK")
+}
+
+// publicDir holds the assets baked into the image (lab/image/stage.sh writes the
+// version's packs), served the way Rails does with RAILS_SERVE_STATIC_FILES.
+func publicDir() string { return envOr("LAB_PUBLIC_DIR", "/opt/mastodon/public") }
+
+// packs reads the version's packs/manifest.json.
+func packs() map[string]string {
+	m := map[string]string{}
+	if b, err := os.ReadFile(filepath.Join(publicDir(), "packs", "manifest.json")); err == nil {
+		_ = json.Unmarshal(b, &m)
+	}
+	return m
+}
+
 func webMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
+	mux.HandleFunc("/health", healthHandler)
 	mux.HandleFunc("/api/v2/instance", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
@@ -123,16 +184,34 @@ func webMux() *http.ServeMux {
 			"api_versions": map[string]int{"mastodon": 6},
 		})
 	})
+	static := http.FileServer(http.Dir(publicDir()))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			fi, err := os.Stat(filepath.Join(publicDir(), filepath.FromSlash(filepath.Clean("/"+r.URL.Path))))
+			if err != nil || fi.IsDir() {
+				http.NotFound(w, r)
+				return
+			}
+			static.ServeHTTP(w, r)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprintf(w, "<!doctype html><title>Mastodon lab %s</title>\n", version())
+		if js := packs()["application.js"]; js != "" {
+			fmt.Fprintf(w, "<script src=\"%s\" crossorigin=\"anonymous\" type=\"module\"></script>\n", js)
+		}
+		if css := packs()["application.css"]; css != "" {
+			fmt.Fprintf(w, "<link rel=\"stylesheet\" href=\"%s\">\n", css)
+		}
 	})
 	return mux
 }
 
+// streamingMux serves what upstream's streaming server serves without authentication:
+// /api/v1/streaming/health (it has no /health).
 func streamingMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/api/v1/streaming/health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK") })
+	mux.HandleFunc("/api/v1/streaming/health", healthHandler)
 	return mux
 }
 
@@ -363,18 +442,6 @@ func humanSize(n int64) string {
 	return s + " " + units[u]
 }
 
-func rails(args []string) int {
-	if strings.Join(args, " ") != "db:migrate" {
-		fmt.Fprintf(os.Stderr, "rails: unknown command %q\n", strings.Join(args, " "))
-		return 1
-	}
-	fmt.Printf("== 20250101000000 LabMigration%s: migrating ====\n", strings.ReplaceAll(version(), ".", ""))
-	fmt.Println("-- add_column(:accounts, :lab, :boolean)")
-	fmt.Println("   -> 0.0012s")
-	fmt.Printf("== 20250101000000 LabMigration%s: migrated (0.0013s) ====\n", strings.ReplaceAll(version(), ".", ""))
-	return 0
-}
-
 func health(args []string) int {
 	url := "http://127.0.0.1:3000/health"
 	if len(args) > 0 {
@@ -492,4 +559,26 @@ func dropRoot(data string) error {
 		return fmt.Errorf("setuid: %w", err)
 	}
 	return os.Setenv("HOME", u.HomeDir)
+}
+
+// psqlProbe answers the one question the upgrade asks the db stand-in's psql, SHOW
+// server_version, with the version the stand-in plays (LAB_PG_VERSION, default 14.13).
+func psqlProbe(args []string) int {
+	if !strings.Contains(strings.Join(args, " "), "server_version") {
+		fmt.Fprintln(os.Stderr, "psql: the lab's psql only answers SHOW server_version")
+		return 2
+	}
+	fmt.Println(envOr("LAB_PG_VERSION", "14.13"))
+	return 0
+}
+
+// redisCLIProbe answers `redis-cli INFO server` like Redis does, with LAB_REDIS_VERSION
+// (default 7.2.4).
+func redisCLIProbe(args []string) int {
+	if len(args) == 0 || !strings.EqualFold(args[0], "info") {
+		fmt.Fprintln(os.Stderr, "redis-cli: the lab's redis-cli only answers INFO server")
+		return 2
+	}
+	fmt.Printf("# Server\r\nredis_version:%s\r\nredis_mode:standalone\r\nos:Linux\r\n", envOr("LAB_REDIS_VERSION", "7.2.4"))
+	return 0
 }
