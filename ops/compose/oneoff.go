@@ -76,7 +76,23 @@ func (p *Project) Run(ctx context.Context, service string, cmd []string, progres
 	if err := p.policy.Check(cmd); err != nil {
 		return nil, err
 	}
-	return p.runOneOff(ctx, service, cmd, nil, progress)
+	return p.runOneOffWith(ctx, service, cmd, nil, nil, progress)
+}
+
+// RunImage runs cmd in a one-off container of the service made from image instead of the
+// service's own, with env added, outside the policy: the upgrade's migrations run this
+// way, in the NEW image while the service still runs the old one (`docker compose run
+// --rm -T -e SKIP_POST_DEPLOYMENT_MIGRATIONS=true web bundle exec rails db:migrate` after
+// the image line changed). The image's own defaults apply, as for a recreated container.
+func (p *Project) RunImage(ctx context.Context, service, image string, env, cmd []string, progress ops.Progress) (*RunResult, error) {
+	defer progress.Done()
+	return p.runOneOffWith(ctx, service, cmd, nil, &oneOffOverride{image: image, env: env}, progress)
+}
+
+// oneOffOverride changes what a one-off is made from.
+type oneOffOverride struct {
+	image string
+	env   []string
 }
 
 // runOneOff runs a one-off container: labelled oneoff=True with a slug and no
@@ -84,6 +100,10 @@ func (p *Project) Run(ctx context.Context, service string, cmd []string, progres
 // its own name, removed by the daemon when it exits. The wait for its removal is
 // registered before it starts. When ctx ends first, the container is killed and removed.
 func (p *Project) runOneOff(ctx context.Context, service string, cmd []string, onLine func(stderr bool, line string), progress ops.Progress) (*RunResult, error) {
+	return p.runOneOffWith(ctx, service, cmd, onLine, nil, progress)
+}
+
+func (p *Project) runOneOffWith(ctx context.Context, service string, cmd []string, onLine func(stderr bool, line string), o *oneOffOverride, progress ops.Progress) (*RunResult, error) {
 	started := time.Now()
 	tmpl, err := p.oneOffTemplate(ctx, service)
 	if err != nil {
@@ -97,6 +117,17 @@ func (p *Project) runOneOff(ctx context.Context, service string, cmd []string, o
 	name := p.name + bp.sep + service + bp.sep + "run" + bp.sep + slug[:12]
 	cfg := copyConfig(bp.config)
 	cfg.Cmd = cmd
+	if o != nil {
+		img, err := p.eng.ImageInspect(ctx, o.image)
+		if err != nil {
+			return nil, p.engineError("find image "+o.image, err)
+		}
+		cfg.Image = o.image
+		if _, ok := cfg.Labels[LabelImage]; ok {
+			cfg.Labels[LabelImage] = img.ID
+		}
+		cfg.Env = append(cfg.Env, o.env...)
+	}
 	cfg.Tty, cfg.OpenStdin, cfg.StdinOnce, cfg.AttachStdin = false, false, false, false
 	cfg.AttachStdout, cfg.AttachStderr = true, true
 	delete(cfg.Labels, LabelNumber)
