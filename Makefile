@@ -14,7 +14,10 @@ FUZZ_TARGETS := \
 	./bot/content:FuzzPlainText \
 	./bot/content:FuzzSplit \
 	./ops/pgarchive:FuzzObserver \
-	./ops/backup:FuzzParseKey
+	./ops/backup:FuzzParseKey \
+	./ops/release:FuzzParseNotes \
+	./ops/release:FuzzParseVersion \
+	./ops/compose:FuzzRewriteImages
 
 .PHONY: help test setup vet fmt-check unit fuzz build docs
 
