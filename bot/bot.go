@@ -40,6 +40,9 @@ type Options struct {
 	Commands    []commands.Command // the ops commands, built by main with their clients
 	Schedules   []schedule.Entry
 	Now         func() time.Time // nil means time.Now
+	// PublisherReady, when set, receives the bot's publisher once it exists, for ops
+	// commands built before the bot that post announcements (the upgrade).
+	PublisherReady func(commands.Publisher)
 }
 
 // Bot is the pipeline every message goes through, whatever its transport.
@@ -113,6 +116,9 @@ func New(o Options) (*Bot, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if o.PublisherReady != nil {
+		o.PublisherReady(b.pub)
 	}
 	return b, nil
 }

@@ -18,7 +18,8 @@ func (b *Bot) reportScheduled(ctx context.Context, e schedule.Entry, j jobs.Job)
 	var text string
 	var vis Visibility
 	switch {
-	case j.State == jobs.Succeeded && e.Report != "" && e.Report != "none":
+	case j.State == jobs.Succeeded && e.Report != "" && e.Report != "none" && j.Summary != "":
+		// An empty result is the command saying there is nothing to tell.
 		text, vis = j.Summary, Visibility(e.Report)
 	case j.State != jobs.Succeeded && e.AlertFailure:
 		text = fmt.Sprintf("Scheduled %s failed (job %d, %s): %s", e.Line, j.ID, jobs.Round(j.Took(j.Ended)), j.Error)

@@ -18,7 +18,7 @@ func runHelp(_ context.Context, e *env) error {
 		_, err := fmt.Fprintln(e.stdout, usageText)
 		return err
 	}
-	cmds, err := opsCommands(nil, nil, zerolog.Nop())
+	cmds, err := opsCommands(nil, nil, nil, zerolog.Nop())
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/tootops/tootops/config"
 	"github.com/tootops/tootops/ops/compose"
 	"github.com/tootops/tootops/ops/maintenance"
+	"github.com/tootops/tootops/ops/upgrade"
 	"github.com/tootops/tootops/schedule"
 	"github.com/tootops/tootops/state"
 )
@@ -23,7 +24,7 @@ import (
 // client connects on first use, so a bot whose Docker is down still starts, and each
 // command says which DOCKER_HOST it could not reach. Without [compose] they answer that
 // the section is missing.
-func opsCommands(cfg *config.Config, store *state.Store, log zerolog.Logger) ([]commands.Command, error) {
+func opsCommands(cfg *config.Config, store *state.Store, pub *lateAnnouncer, log zerolog.Logger) ([]commands.Command, error) {
 	var services commands.Services = compose.Unconfigured{}
 	var project *compose.Project
 	days := config.Default().Media.Days
@@ -47,14 +48,20 @@ func opsCommands(cfg *config.Config, store *state.Store, log zerolog.Logger) ([]
 	cmds := commands.ServiceCommands(services, commands.ServiceOptions{MediaDays: days})
 	// Without [backup] (or for the help) the backup commands say it is not configured.
 	var backups commands.Backups
+	var upgradeBackups upgrade.Backups
 	if cfg != nil && cfg.Backup != nil && store != nil {
 		svc, err := backupService(cfg, store, project, log)
 		if err != nil {
 			return nil, err
 		}
-		backups = svc
+		backups, upgradeBackups = svc, svc
 	}
 	cmds = append(cmds, commands.BackupCommands(backups, nil)...)
+	var upgrader commands.Upgrader
+	if project != nil && store != nil {
+		upgrader = newUpgrader(cfg, store, project, upgradeBackups, pub, log)
+	}
+	cmds = append(cmds, commands.UpgradeCommands(upgrader)...)
 	flag := maintenance.Flag{}
 	if cfg != nil {
 		flag.Path = cfg.Maintenance.File
@@ -71,6 +78,9 @@ func schedules(cfg *config.Config) []schedule.Entry {
 	if b := cfg.Backup; b != nil && b.VerifySchedule != "" {
 		out = append(out, schedule.Entry{Name: "backup verify", Spec: string(b.VerifySchedule), Line: "backup verify", AlertFailure: true})
 	}
+	if cfg.Upgrade.CheckSchedule != "" {
+		out = append(out, schedule.Entry{Name: "upgrade check", Spec: string(cfg.Upgrade.CheckSchedule), Line: "upgrade check --new-only", Report: "direct", AlertFailure: true})
+	}
 	if cfg.Media.Schedule != "" {
 		out = append(out, schedule.Entry{Name: "media", Spec: string(cfg.Media.Schedule), Line: "media cleanup"})
 	}
@@ -78,18 +88,20 @@ func schedules(cfg *config.Config) []schedule.Entry {
 }
 
 func botOptions(cfg *config.Config, log zerolog.Logger, store *state.Store) (bot.Options, error) {
-	cmds, err := opsCommands(cfg, store, log)
+	pub := &lateAnnouncer{}
+	cmds, err := opsCommands(cfg, store, pub, log)
 	if err != nil {
 		return bot.Options{}, err
 	}
 	return bot.Options{
-		Log:         log,
-		Store:       store,
-		Info:        bot.Info{Version: versionString(), Started: time.Now()},
-		Config:      cfg,
-		LocalDomain: bot.LocalDomain(cfg),
-		Commands:    cmds,
-		Schedules:   schedules(cfg),
+		Log:            log,
+		Store:          store,
+		Info:           bot.Info{Version: versionString(), Started: time.Now()},
+		Config:         cfg,
+		LocalDomain:    bot.LocalDomain(cfg),
+		Commands:       cmds,
+		Schedules:      schedules(cfg),
+		PublisherReady: pub.set,
 	}, nil
 }
 
