@@ -446,3 +446,63 @@ func (u *UpgradeScenario) Run(t testing.TB, image string, env []string, cmd ...s
 func (u *UpgradeScenario) String() string {
 	return fmt.Sprintf("upgrade lab %s (%s, registry %s)", u.Name, u.ComposeFile, u.Registry.Host())
 }
+
+// ReleaseNotes are release notes for the lab's versions, in upstream's format, for an
+// imitation of the GitHub Releases API. v4.5.1 asks for database migrations, unusually
+// long ones (so an upgrade plans downtime and turns maintenance on) and a tootctl task.
+func ReleaseNotes(version string) string {
+	switch version {
+	case FromVersion:
+		return notes450
+	case ToVersion:
+		return notes451
+	}
+	return ""
+}
+
+const notes450 = `## Upgrade overview
+
+This release contains upgrade notes that deviate from the norm:
+
+ℹ️ Requires database migrations
+
+## Upgrade notes
+
+### Dependencies
+
+- Ruby: 3.2 or newer
+- PostgreSQL: 14 or newer
+- Redis: 7.0 or newer
+
+### When using Docker
+
+1. Run the pre-deployment database migrations: ` + "`docker compose run --rm -e SKIP_POST_DEPLOYMENT_MIGRATIONS=true web bundle exec rails db:migrate`" + `
+2. Restart all Mastodon processes
+3. Run the post-deployment migrations: ` + "`docker compose run --rm web bundle exec rails db:migrate`"
+
+const notes451 = `## Upgrade overview
+
+This release contains upgrade notes that deviate from the norm:
+
+ℹ️ Requires database migrations\
+ℹ️ Requires unusually long database migrations
+
+## Changelog
+
+### Fixed
+
+- Fix the lab
+
+## Upgrade notes
+
+### Dependencies
+
+External dependencies have not changed since v4.5.0.
+
+### When using Docker
+
+1. Run the pre-deployment database migrations: ` + "`docker compose run --rm -e SKIP_POST_DEPLOYMENT_MIGRATIONS=true web bundle exec rails db:migrate`" + `
+2. Restart all Mastodon processes
+3. Run the post-deployment migrations: ` + "`docker compose run --rm web bundle exec rails db:migrate`" + `
+4. Clear the cache: ` + "`docker compose run --rm web bin/tootctl cache clear`"
+

@@ -28,55 +28,6 @@ import (
 	"github.com/tootops/tootops/state"
 )
 
-// Release notes of the lab's two versions, in upstream's format. v4.5.1 asks for
-// unusually long migrations, so the plan needs downtime and turns maintenance on, and
-// for a release task.
-const notes450 = `## Upgrade overview
-
-This release contains upgrade notes that deviate from the norm:
-
-ℹ️ Requires database migrations
-
-## Upgrade notes
-
-### Dependencies
-
-- Ruby: 3.2 or newer
-- PostgreSQL: 14 or newer
-- Redis: 7.0 or newer
-
-### When using Docker
-
-1. Run the pre-deployment database migrations: ` + "`docker compose run --rm -e SKIP_POST_DEPLOYMENT_MIGRATIONS=true web bundle exec rails db:migrate`" + `
-2. Restart all Mastodon processes
-3. Run the post-deployment migrations: ` + "`docker compose run --rm web bundle exec rails db:migrate`"
-
-const notes451 = `## Upgrade overview
-
-This release contains upgrade notes that deviate from the norm:
-
-ℹ️ Requires database migrations\
-ℹ️ Requires unusually long database migrations
-
-## Changelog
-
-### Fixed
-
-- Fix the lab
-
-## Upgrade notes
-
-### Dependencies
-
-External dependencies have not changed since v4.5.0.
-
-### When using Docker
-
-1. Run the pre-deployment database migrations: ` + "`docker compose run --rm -e SKIP_POST_DEPLOYMENT_MIGRATIONS=true web bundle exec rails db:migrate`" + `
-2. Restart all Mastodon processes
-3. Run the post-deployment migrations: ` + "`docker compose run --rm web bundle exec rails db:migrate`" + `
-4. Clear the cache: ` + "`docker compose run --rm web bin/tootctl cache clear`"
-
 // harness is an upgrader over the lab's upgrade scenario, with every part real: the
 // Docker daemon, a registry, the Mastodon imitation for the toots, PostgreSQL and
 // versitygw for the backup, the GitHub imitation for the releases.
@@ -106,8 +57,8 @@ func newHarness(t *testing.T, o lab.UpgradeLabOptions) *harness {
 		t.Fatal(err)
 	}
 	h.rel = releasetest.New(t,
-		releasetest.Release{Tag: "v4.5.0", Body: notes450, Published: time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)},
-		releasetest.Release{Tag: "v4.5.1", Body: notes451, Published: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)},
+		releasetest.Release{Tag: "v4.5.0", Body: lab.ReleaseNotes("4.5.0"), Published: time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)},
+		releasetest.Release{Tag: "v4.5.1", Body: lab.ReleaseNotes("4.5.1"), Published: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)},
 	)
 
 	// The toots go to the Mastodon imitation through the bot's own publisher.
