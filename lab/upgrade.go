@@ -505,4 +505,3 @@ External dependencies have not changed since v4.5.0.
 2. Restart all Mastodon processes
 3. Run the post-deployment migrations: ` + "`docker compose run --rm web bundle exec rails db:migrate`" + `
 4. Clear the cache: ` + "`docker compose run --rm web bin/tootctl cache clear`"
-
