@@ -187,14 +187,13 @@ func (s *Service) stream(ctx context.Context, key string, pre preflight, live *L
 		cancelDump()
 	}
 	dumpErr := <-dumped
-	var exit *ExitError
+	// Whichever failed first is the cause: a pg_dump that failed by itself ended the
+	// upload's body with its error, which the upload's error then wraps; an upload that
+	// failed by itself made pg_dump's writes fail (EPIPE) or had it killed.
 	switch {
 	case ctx.Err() != nil:
 		return "", up, ctx.Err()
-	case errors.As(dumpErr, &exit):
-		// pg_dump failed by itself; the upload failed because of it.
-		return "", up, dumpErr
-	case upErr != nil:
+	case upErr != nil && (dumpErr == nil || !errors.Is(upErr, dumpErr)):
 		return "", up, uploadError(upErr)
 	case dumpErr != nil:
 		return "", up, dumpErr
