@@ -38,17 +38,7 @@ type RegistryServer struct {
 
 // RegistryBinary returns the path of the registry binary: the one in CacheDir()/bin,
 // else the one on PATH.
-func RegistryBinary() (string, error) {
-	p := filepath.Join(CacheDir(), "bin", "registry")
-	if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-		return p, nil
-	}
-	p, err := exec.LookPath("registry")
-	if err != nil {
-		return "", fmt.Errorf("the Docker registry binary is neither in %s nor on PATH", filepath.Join(CacheDir(), "bin"))
-	}
-	return p, nil
-}
+func RegistryBinary() (string, error) { return cachedTool("registry") }
 
 // Registry starts a registry for the test and, when the test ends, stops it, removes its
 // files and untags every local image named after it (127.0.0.1:port/…), pushed or pulled.

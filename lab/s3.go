@@ -77,14 +77,17 @@ func CacheDir() string {
 
 // VersityGW returns the path of the versitygw binary: the one in CacheDir()/bin, else
 // the one on PATH.
-func VersityGW() (string, error) {
-	p := filepath.Join(CacheDir(), "bin", "versitygw")
+func VersityGW() (string, error) { return cachedTool("versitygw") }
+
+// cachedTool finds a test tool that make setup installs into CacheDir()/bin, else on PATH.
+func cachedTool(name string) (string, error) {
+	p := filepath.Join(CacheDir(), "bin", name)
 	if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
 		return p, nil
 	}
-	p, err := exec.LookPath("versitygw")
+	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("versitygw is neither in %s nor on PATH", filepath.Join(CacheDir(), "bin"))
+		return "", fmt.Errorf("%s is neither in %s nor on PATH", name, filepath.Join(CacheDir(), "bin"))
 	}
 	return p, nil
 }

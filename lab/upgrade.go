@@ -19,6 +19,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	"github.com/tootops/tootops/ops/release/releasetest"
 )
 
 // The versions of the upgrade scenario: Image and NextImage.
@@ -505,3 +507,11 @@ External dependencies have not changed since v4.5.0.
 2. Restart all Mastodon processes
 3. Run the post-deployment migrations: ` + "`docker compose run --rm web bundle exec rails db:migrate`" + `
 4. Clear the cache: ` + "`docker compose run --rm web bin/tootctl cache clear`"
+
+// Releases are the lab's two versions as GitHub releases, for releasetest.New.
+func Releases() []releasetest.Release {
+	return []releasetest.Release{
+		{Tag: "v" + FromVersion, Body: ReleaseNotes(FromVersion), Published: time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)},
+		{Tag: "v" + ToVersion, Body: ReleaseNotes(ToVersion), Published: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)},
+	}
+}

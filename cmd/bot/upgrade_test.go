@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tootops/tootops/lab"
 	"github.com/tootops/tootops/ops/release/releasetest"
@@ -20,10 +19,7 @@ import (
 func TestConsoleUpgrade(t *testing.T) {
 	cli := lab.Docker(t)
 	sc := lab.UpgradeLab(t, cli, lab.UpgradeLabOptions{})
-	rel := releasetest.New(t,
-		releasetest.Release{Tag: "v4.5.0", Body: lab.ReleaseNotes("4.5.0"), Published: time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)},
-		releasetest.Release{Tag: "v4.5.1", Body: lab.ReleaseNotes("4.5.1"), Published: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)},
-	)
+	rel := releasetest.New(t, lab.Releases()...)
 	dir := t.TempDir()
 	path := writeConfig(t, fmt.Sprintf(`
 [admins]

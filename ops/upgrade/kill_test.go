@@ -101,10 +101,7 @@ func TestKilledMidUpgradeResumes(t *testing.T) {
 func killAndResume(t *testing.T, at string) {
 	cli := lab.Docker(t)
 	sc := lab.UpgradeLab(t, cli, lab.UpgradeLabOptions{})
-	rel := releasetest.New(t,
-		releasetest.Release{Tag: "v4.5.0", Body: lab.ReleaseNotes("4.5.0"), Published: time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)},
-		releasetest.Release{Tag: "v4.5.1", Body: lab.ReleaseNotes("4.5.1"), Published: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)},
-	)
+	rel := releasetest.New(t, lab.Releases()...)
 	dir := t.TempDir()
 	c := childSetup{
 		Project: sc.Name, Dir: sc.Dir, State: filepath.Join(dir, "state.db"), Releases: rel.URL,

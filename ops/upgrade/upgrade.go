@@ -172,23 +172,19 @@ func withTag(ref, tag string) string {
 }
 
 func (u *Upgrader) getJSON(ctx context.Context, url string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := u.o.HTTP.Do(req)
-	if err != nil {
-		return &ops.Error{Msg: "cannot reach " + url, Err: err}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return &ops.Error{Msg: fmt.Sprintf("%s answered %s", url, resp.Status)}
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
+	return u.get(ctx, url, func(body io.Reader) error { return json.NewDecoder(body).Decode(v) })
 }
 
 // ping says whether url answers 200 (any body: newer versions answer JSON).
 func (u *Upgrader) ping(ctx context.Context, url string) error {
+	return u.get(ctx, url, func(body io.Reader) error {
+		_, err := io.Copy(io.Discard, body)
+		return err
+	})
+}
+
+// get fetches url, wanting 200, and hands the first MiB of the body to read.
+func (u *Upgrader) get(ctx context.Context, url string, read func(io.Reader) error) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -198,11 +194,10 @@ func (u *Upgrader) ping(ctx context.Context, url string) error {
 		return &ops.Error{Msg: "cannot reach " + url, Err: err}
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	if resp.StatusCode != http.StatusOK {
 		return &ops.Error{Msg: fmt.Sprintf("%s answered %s", url, resp.Status)}
 	}
-	return nil
+	return read(io.LimitReader(resp.Body, 1<<20))
 }
 
 // Status is the current or last run.

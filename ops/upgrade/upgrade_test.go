@@ -56,10 +56,7 @@ func newHarness(t *testing.T, o lab.UpgradeLabOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.rel = releasetest.New(t,
-		releasetest.Release{Tag: "v4.5.0", Body: lab.ReleaseNotes("4.5.0"), Published: time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)},
-		releasetest.Release{Tag: "v4.5.1", Body: lab.ReleaseNotes("4.5.1"), Published: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)},
-	)
+	h.rel = releasetest.New(t, lab.Releases()...)
 
 	// The toots go to the Mastodon imitation through the bot's own publisher.
 	h.sim = mastodonsim.New(t)
