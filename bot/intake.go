@@ -186,7 +186,9 @@ func (in *Intake) catchUp(ctx context.Context) error {
 		}
 		skipped := 0
 		for i := len(page) - 1; i >= 0; i-- {
-			if page[i].CreatedAt.Before(in.since) {
+			// Mastodon's timestamps have whole milliseconds: a DM of the start's own
+			// millisecond is after it, not before.
+			if page[i].CreatedAt.Before(in.since.Truncate(time.Millisecond)) {
 				in.ledger.see(page[i].ID)
 				skipped++
 				continue

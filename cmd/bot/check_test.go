@@ -86,6 +86,7 @@ format = "json"
 `, srv.URL, alice.FullAcct()))
 	t.Setenv("TOOTOPS_MASTODON_ACCESS_TOKEN", token)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- dispatch(ctx, []string{"run", "--config", path}, strings.NewReader(""), &out, &errOut) }()

@@ -30,6 +30,10 @@ func writeConfig(t *testing.T, body string) string {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.toml")
+	if !strings.Contains(body, "[http]") {
+		// A free port: tests run bots side by side, and the default port is one.
+		body += "\n[http]\nlisten = \"127.0.0.1:0\"\n"
+	}
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

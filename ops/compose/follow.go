@@ -40,6 +40,8 @@ const (
 	// reopening brings nothing; an Engine event about the container ends it at once.
 	followSettle  = time.Second
 	followBackoff = 30 * time.Second
+	// stoppedRecheck is how often a stopped container is looked at again.
+	stoppedRecheck = 3 * time.Second
 	// followReplay is how far back the event stream starts: a container started while
 	// following began is not missed, and replayed events are harmless.
 	followReplay = "3s"
@@ -662,8 +664,10 @@ func (t *tracker) loop(ctx context.Context) {
 		running := in.State != nil && in.State.Running
 		fresh := !run.Equal(t.run) // a run not read yet
 		if !running && !fresh {
-			// Stopped, and its last run read: until it starts again or is removed.
-			if !t.pause(ctx, 0) {
+			// Stopped, and its last run read: until it starts again or is removed. An
+			// event pokes the tracker at once; a look every few seconds covers an event
+			// the daemon sent late or not at all (seen under load).
+			if !t.pause(ctx, stoppedRecheck) {
 				return
 			}
 			wait = followSettle

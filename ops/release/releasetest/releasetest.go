@@ -79,10 +79,12 @@ func New(t testing.TB, releases ...Release) *Server {
 	for _, r := range releases {
 		s.Add(r)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(s.serve))
+	// The URLs are set before the server starts: handlers read them.
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.BaseURL = "http://" + srv.Listener.Addr().String()
+	s.URL = s.BaseURL + "/repos/mastodon/mastodon/releases"
+	srv.Start()
 	t.Cleanup(srv.Close)
-	s.BaseURL = srv.URL
-	s.URL = srv.URL + "/repos/mastodon/mastodon/releases"
 	return s
 }
 
