@@ -46,6 +46,9 @@ type Recreated struct {
 	Containers []string // the containers recreated, by container-number
 	Unchanged  []string // replicas already on the image, left alone
 	From, To   string   // the image before (as the first replica was configured) and after
+	// Recovered says what an interrupted Recreate had left and what was done about it,
+	// one line per action.
+	Recovered []string
 }
 
 // renamer is what Recreate needs beyond creating containers.
@@ -80,6 +83,27 @@ var _ renamer = (*client.Client)(nil)
 // service on the old image under its original names, and calling Recreate with the old
 // image is the rollback of one that succeeded. A replica already on the image (same image
 // ID and reference) is left alone.
+//
+// A Recreate killed part way (kill -9, power loss) cannot put anything back, and the
+// guided upgrade runs the same Recreate again on `upgrade resume`. So Recreate first
+// recovers, replica number by replica number, from what such a run left (see
+// recoverReplica), then proceeds as above:
+//
+//   - a new container still under its temporary name <id>_<name> is removed (not its
+//     volumes: they are the old one's), and the old one gets its name back if it had lost
+//     it, and is started again if it stopped after the new one was made (the dead run
+//     stopped it);
+//   - an old container <name>_old_<id> next to one under <name>: when the latter runs
+//     this call's image (ID and reference), is running, and becomes healthy within
+//     WaitHealthy when it has a healthcheck, its replacement finished and the old one is
+//     removed; otherwise the one under <name> is removed and the old one gets its name
+//     back, running again if it stopped after the other was made, to be recreated below
+//     or, when this call's image is its own (a rollback), kept as it is;
+//   - an old container <name>_old_<id> alone (a put-back cut short) gets its name back
+//     and is started.
+//
+// What was recovered is logged, reported to progress and listed in Recreated.Recovered.
+// A number with containers in any other combination is refused: a person must look.
 func (p *Project) Recreate(ctx context.Context, service, image string, o RecreateOptions, progress ops.Progress) (*Recreated, error) {
 	defer progress.Done()
 	ren, ok := p.eng.(renamer)
@@ -97,9 +121,6 @@ func (p *Project) Recreate(ctx context.Context, service, image string, o Recreat
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReplicas(svc); err != nil {
-		return nil, err
-	}
 	img, err := p.eng.ImageInspect(ctx, image)
 	if isNotFound(err) {
 		return nil, &ops.Error{Msg: fmt.Sprintf("image %s is not on the Docker host", image), Hint: "pull it first", Err: err}
@@ -109,6 +130,29 @@ func (p *Project) Recreate(ctx context.Context, service, image string, o Recreat
 	}
 
 	out := &Recreated{To: image}
+	rc := &recovery{p: p, ren: ren, service: service, image: image, imageID: img.ID, o: o, progress: progress, started: map[string]bool{}}
+	groups, err := leftoversOf(svc)
+	if err != nil {
+		return nil, err
+	}
+	if len(groups) > 0 {
+		for _, g := range groups {
+			if err := rc.recoverReplica(ctx, g); err != nil {
+				out.Recovered = rc.done
+				return out, err
+			}
+		}
+		out.Recovered, out.From = rc.done, rc.from
+		if snap, err = p.discover(ctx, p.eng); err != nil {
+			return out, err
+		}
+		if svc, err = p.service(snap, service); err != nil {
+			return out, err
+		}
+	}
+	if err := checkReplicas(svc); err != nil {
+		return out, err
+	}
 	total := int64(len(svc.Containers))
 	var swaps []*swap
 	fail := func(err error) (*Recreated, error) {
@@ -126,17 +170,23 @@ func (p *Project) Recreate(ctx context.Context, service, image string, o Recreat
 		if out.From == "" {
 			out.From = in.Container.Config.Image
 		}
+		label := c.Name
+		if len(svc.Containers) == 1 {
+			label = service
+		}
 		if in.Container.Image == img.ID && in.Container.Config.Image == image {
+			// An old container recovery started again is kept: it must come up.
+			if rc.started[c.ID] {
+				if err := p.waitUp(ctx, c.ID, label, o.WaitHealthy); err != nil {
+					return fail(err)
+				}
+			}
 			out.Unchanged = append(out.Unchanged, c.Name)
 			continue
 		}
 		bp, err := p.blueprintOf(ctx, c)
 		if err != nil {
 			return fail(err)
-		}
-		label := c.Name
-		if len(svc.Containers) == 1 {
-			label = service
 		}
 		s := &swap{old: c, oldRunning: in.Container.State.Running || in.Container.State.Restarting, label: label}
 		swaps = append(swaps, s)
@@ -156,26 +206,276 @@ func (p *Project) Recreate(ctx context.Context, service, image string, o Recreat
 		}
 	}
 	progress.Report(total, total, fmt.Sprintf("%s runs %s", service, image))
-	p.log.Info().Str("service", service).Str("from", out.From).Str("to", image).Strs("recreated", out.Containers).Msg("compose recreate")
+	p.log.Info().Str("service", service).Str("from", out.From).Str("to", image).Strs("recreated", out.Containers).
+		Int("recovered", len(out.Recovered)).Msg("compose recreate")
 	return out, nil
 }
 
-// checkReplicas refuses a service with two containers of one number: what an interrupted
-// recreate leaves behind (the old container under another name, or a new one not yet
-// renamed), which needs a look by a person.
+// checkReplicas refuses a service with two containers of one number that recovery did not
+// account for (see leftoversOf): it needs a look by a person.
 func checkReplicas(svc *Service) error {
 	seen := map[int]string{}
 	for _, c := range svc.Containers {
 		if other, dup := seen[c.Number]; dup {
-			return &ops.Error{
-				Msg:  fmt.Sprintf("service %s has two containers numbered %d: %s and %s", svc.Name, c.Number, other, c.Name),
-				Hint: "an earlier recreate was interrupted: remove the one not running the service (docker rm), then try again",
-			}
+			return duplicateError(svc.Name, c.Number, other, c.Name)
 		}
 		seen[c.Number] = c.Name
 	}
 	return nil
 }
+
+func duplicateError(service string, number int, names ...string) error {
+	return &ops.Error{
+		Msg:  fmt.Sprintf("service %s has %d containers numbered %d: %s", service, len(names), number, strings.Join(names, ", ")),
+		Hint: "they are not what an interrupted recreate leaves: remove the ones not running the service (docker rm), then try again",
+	}
+}
+
+// leftover is what an interrupted Recreate left of one replica number. Names are those
+// recreateOne gives: the old container is renamed <name>_old_<id12> (backup), the new one
+// is created as <id12>_<name> (temp), id12 being the old one's short ID.
+type leftover struct {
+	number  int
+	current *Container // under the replica's name
+	backup  *Container // the old one, renamed <name>_old_<its id12>
+	temp    *Container // a new one, <old id12>_<name>, not yet renamed
+	old     *Container // temp's old one: current or backup
+}
+
+// leftoversOf finds the replica numbers an interrupted Recreate left in one of the states
+// recoverReplica handles, by container-number label and name. It refuses a number whose
+// containers are in no such state.
+func leftoversOf(svc *Service) ([]leftover, error) {
+	byNumber := map[int][]*Container{}
+	var numbers []int
+	for i := range svc.Containers {
+		c := &svc.Containers[i]
+		if _, ok := byNumber[c.Number]; !ok {
+			numbers = append(numbers, c.Number)
+		}
+		byNumber[c.Number] = append(byNumber[c.Number], c)
+	}
+	var out []leftover
+	for _, n := range numbers {
+		cs := byNumber[n]
+		g := leftover{number: n}
+		odd := false
+		for _, c := range cs {
+			if _, ok := backupBase(*c); ok {
+				odd = odd || g.backup != nil
+				g.backup = c
+			}
+		}
+		for _, c := range cs {
+			if c == g.backup {
+				continue
+			}
+			if old := tempOf(*c, cs); old != nil {
+				odd = odd || g.temp != nil
+				g.temp, g.old = c, old
+				continue
+			}
+			odd = odd || g.current != nil
+			g.current = c
+		}
+		switch {
+		case !odd && g.temp == nil && g.backup == nil:
+			if len(cs) > 1 { // cannot happen: two under one name
+				odd = true
+			}
+		case !odd && g.temp != nil:
+			// The new one is not renamed yet: the old one holds the name or the backup
+			// name, and nothing else is there.
+			odd = g.current != nil && g.backup != nil
+		case !odd && g.backup != nil && g.current != nil:
+			base, _ := backupBase(*g.backup)
+			odd = g.current.Name != base
+		}
+		if odd {
+			names := make([]string, len(cs))
+			for i, c := range cs {
+				names[i] = c.Name
+			}
+			return nil, duplicateError(svc.Name, n, names...)
+		}
+		if g.temp != nil || g.backup != nil {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// backupBase returns the replica's name of an old container recreateOne renamed:
+// <name>_old_<its id12>.
+func backupBase(c Container) (string, bool) {
+	i := strings.LastIndex(c.Name, "_old_")
+	if i <= 0 || len(c.ID) < 12 || c.Name[i+len("_old_"):] != c.ID[:12] {
+		return "", false
+	}
+	return c.Name[:i], true
+}
+
+// tempOf returns the old container of a new one recreateOne made and did not rename:
+// named <old id12>_<name>, the old one being among cs under <name> or its backup name.
+// The short ID must be one of cs's, so a project whose name looks like hex is not taken
+// for one.
+func tempOf(c Container, cs []*Container) *Container {
+	short, name, ok := strings.Cut(c.Name, "_")
+	if !ok || len(short) != 12 || name == "" {
+		return nil
+	}
+	for _, o := range cs {
+		if o.ID == c.ID || !strings.HasPrefix(o.ID, short) {
+			continue
+		}
+		if base, isBackup := backupBase(*o); o.Name == name || isBackup && base == name {
+			return o
+		}
+	}
+	return nil
+}
+
+// recovery is one Recreate's clean-up of what an interrupted one left.
+type recovery struct {
+	p              *Project
+	ren            renamer
+	service, image string
+	imageID        string
+	o              RecreateOptions
+	progress       ops.Progress
+	done           []string        // what was done, for Recreated.Recovered
+	from           string          // the first replaced old container's image
+	started        map[string]bool // old containers started again, by ID
+}
+
+// note records, logs and reports one recovery action on c.
+func (r *recovery) note(number int, c Container, what string) {
+	r.done = append(r.done, what)
+	r.p.log.Warn().Str("service", r.service).Int("number", number).Str("container", c.Name).Str("id", shortID(c.ID)).
+		Str("action", what).Msg("recreate: recovering from an interrupted recreate")
+	r.progress.Report(0, 0, "interrupted recreate of "+r.service+": "+what)
+}
+
+// recoverReplica puts one replica number right, by the rule in Recreate's doc. Each step
+// leaves a state this function handles too, so being killed in the middle of it is
+// recovered from the next time as well.
+func (r *recovery) recoverReplica(ctx context.Context, g leftover) error {
+	p := r.p
+	switch {
+	case g.temp != nil:
+		newer, err := p.inspect(ctx, *g.temp)
+		if err != nil {
+			return err
+		}
+		if err := r.remove(ctx, g.number, *g.temp, "removed the unfinished new container "+g.temp.Name); err != nil {
+			return err
+		}
+		return r.restore(ctx, g.number, *g.old, newer.Created)
+
+	case g.current != nil: // and g.backup
+		cur, err := p.inspect(ctx, *g.current)
+		if err != nil {
+			return err
+		}
+		if r.from == "" {
+			r.from = g.backup.Image
+		}
+		if r.finished(ctx, *g.current, cur) {
+			r.note(g.number, *g.current, "kept the new "+g.current.Name+", up on "+r.image)
+			return r.remove(ctx, g.number, *g.backup, "removed the replaced old container "+g.backup.Name)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.remove(ctx, g.number, *g.current, "removed the unfinished new container "+g.current.Name); err != nil {
+			return err
+		}
+		return r.restore(ctx, g.number, *g.backup, cur.Created)
+
+	default: // g.backup alone: a put-back cut short after the new one was removed
+		return r.restore(ctx, g.number, *g.backup, "")
+	}
+}
+
+// finished reports whether the container under the replica's name is this call's image,
+// running, and healthy (waiting up to WaitHealthy) or, without a healthcheck, up.
+func (r *recovery) finished(ctx context.Context, c Container, in container.InspectResponse) bool {
+	if in.Config == nil || in.State == nil || in.Image != r.imageID || in.Config.Image != r.image || !in.State.Running {
+		return false
+	}
+	err := r.p.waitUp(ctx, c.ID, c.Name, r.o.WaitHealthy)
+	if err != nil {
+		r.p.log.Info().Err(err).Str("container", c.Name).Msg("recreate: the new container of an interrupted recreate is not up")
+	}
+	return err == nil
+}
+
+// restore gives an old container its replica's name back, when it lost it, and starts it
+// when it stopped after since, the time its replacement was made (so the interrupted
+// Recreate stopped it). since "" means no replacement is left to tell: the container is
+// the replica's only one, and is started.
+func (r *recovery) restore(ctx context.Context, number int, old Container, since string) error {
+	p := r.p
+	in, err := p.inspect(ctx, old)
+	if err != nil {
+		return err
+	}
+	if base, ok := backupBase(old); ok {
+		if _, err := r.ren.ContainerRename(ctx, old.ID, client.ContainerRenameOptions{NewName: base}); err != nil {
+			return p.engineError("rename "+old.Name+" back to "+base, err)
+		}
+		r.note(number, old, "renamed "+old.Name+" back to "+base)
+		old.Name = base
+	}
+	if in.State.Running || in.State.Restarting || !stoppedAfter(in.State, since) {
+		return nil
+	}
+	if _, err := p.eng.ContainerStart(ctx, old.ID, client.ContainerStartOptions{}); err != nil {
+		return p.engineError("start "+old.Name+" again", err)
+	}
+	r.started[old.ID] = true
+	r.note(number, old, "started "+old.Name+" again")
+	return nil
+}
+
+// stoppedAfter reports whether a stopped container stopped after since (an RFC 3339 time
+// from the daemon). When that cannot be told (since "", times unreadable) it says yes:
+// the container is then the replica's only one, and a Compose service's replicas run.
+// A container that never ran (FinishedAt the zero time) did not stop after anything.
+func stoppedAfter(st *container.State, since string) bool {
+	if since == "" {
+		return true
+	}
+	fin, err := time.Parse(time.RFC3339Nano, st.FinishedAt)
+	t, err2 := time.Parse(time.RFC3339Nano, since)
+	if err != nil || err2 != nil {
+		return true
+	}
+	return fin.After(t)
+}
+
+// remove force-removes a container a dead Recreate left, keeping its volumes.
+func (r *recovery) remove(ctx context.Context, number int, c Container, what string) error {
+	if _, err := r.p.eng.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+		return r.p.engineError("remove "+c.Name, err)
+	}
+	r.note(number, c, what)
+	return nil
+}
+
+// inspect inspects a container, requiring its Config and State.
+func (p *Project) inspect(ctx context.Context, c Container) (container.InspectResponse, error) {
+	res, err := p.eng.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		return container.InspectResponse{}, p.engineError("inspect "+c.Name, err)
+	}
+	if res.Container.Config == nil || res.Container.State == nil {
+		return container.InspectResponse{}, p.engineError("inspect "+c.Name, errors.New("no Config or State"))
+	}
+	return res.Container, nil
+}
+
+func shortID(id string) string { return id[:min(12, len(id))] }
 
 // swap is one replica being recreated, and how far it got.
 type swap struct {
