@@ -6,8 +6,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -50,7 +53,20 @@ type apiTransport struct {
 	mu        sync.Mutex
 	remaining int
 	reset     time.Time
+
+	posts [len(postKinds)]atomic.Int64 // statuses created or edited, by postKinds
 }
+
+// postKinds are what a status the bot writes is, for /metrics: a reply to an admin (a
+// direct status in a thread), an edit (live progress), or a post (announcements,
+// reports and alerts).
+var postKinds = [...]string{postReply: "reply", postEdit: "edit", postPost: "post"}
+
+const (
+	postReply = iota
+	postEdit
+	postPost
+)
 
 func newAPITransport(base http.RoundTripper, log zerolog.Logger) *apiTransport {
 	return &apiTransport{base: base, log: log, maxWait: 5 * time.Minute, retries: 3, now: time.Now, sleep: sleepCtx, remaining: -1}
@@ -119,9 +135,58 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 		default:
+			t.countPost(req, resp)
 			return resp, nil
 		}
 	}
+}
+
+// Posts is how many statuses the bot created or edited through this transport, in the
+// order of postKinds. A thread counts one per status, the way the rate limit does.
+func (t *apiTransport) Posts() [len(postKinds)]int64 {
+	var n [len(postKinds)]int64
+	for i := range n {
+		n[i] = t.posts[i].Load()
+	}
+	return n
+}
+
+// countPost counts a status written: POST /api/v1/statuses (a reply when direct and in
+// a thread) or PUT /api/v1/statuses/:id. Boosts and other calls are not posts.
+func (t *apiTransport) countPost(req *http.Request, resp *http.Response) {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return
+	}
+	_, rest, ok := strings.Cut(req.URL.Path, "/api/v1/statuses")
+	switch {
+	case !ok:
+	case req.Method == http.MethodPut && strings.HasPrefix(rest, "/") && !strings.Contains(rest[1:], "/"):
+		t.posts[postEdit].Add(1)
+	case req.Method == http.MethodPost && rest == "":
+		if f := formOf(req); f.Get("visibility") == "direct" && f.Get("in_reply_to_id") != "" {
+			t.posts[postReply].Add(1)
+		} else {
+			t.posts[postPost].Add(1)
+		}
+	}
+}
+
+// formOf reads a form-encoded request body again, or returns nothing.
+func formOf(req *http.Request) url.Values {
+	if req.GetBody == nil || !strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil
+	}
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(body, 64<<10))
+	if err != nil {
+		return nil
+	}
+	f, _ := url.ParseQuery(string(b))
+	return f
 }
 
 // attemptRequest prepares one attempt: a fresh body for every retry, and the key.

@@ -73,6 +73,18 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	b.LogStartup(o, "run")
+	// /healthz answers from the start, "connecting" included, and goes down last.
+	srv, err := b.StartHTTP(o.Config.HTTP.Listen, "run")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpCloseTimeout)
+		defer cancel()
+		if err := srv.Close(hctx); err != nil {
+			o.Log.Warn().Err(err).Msg("http endpoint shutdown")
+		}
+	}()
 	m, err := dialWithRetry(ctx, o)
 	if err != nil || m == nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
@@ -86,6 +98,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	b.health.watch(m, in.Stream())
 	o.Log.Info().Str("bot", m.Me.Acct).Str("mastodon", m.Version).Msg("signed in")
 	b.SetPublicChannel(m)
 	b.SetRoleChecker(m)

@@ -51,12 +51,14 @@ type Bot struct {
 	registry  *commands.Registry
 	admins    *Allowlist
 	runner    *jobs.Runner
-	audit     *audit.Log
+	audit     countedAudit // counts what it records for /metrics
 	confirms  *confirmations
 	scheduler *schedule.Scheduler
 	pub       *publisher
 	now       func() time.Time
 	polite    bool // strangers get one refusal an hour instead of silence
+	health    *health
+	metrics   *metrics
 
 	requireRole bool
 	rolesMu     sync.Mutex
@@ -87,7 +89,6 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{
 		log:            o.Log.With().Str("component", "bot").Logger(),
 		admins:         NewAllowlist(cfg.Admins.Accounts, o.LocalDomain),
-		audit:          audit.New(o.Store, o.Log, o.Now),
 		confirms:       &confirmations{store: o.Store, now: o.Now},
 		now:            o.Now,
 		window:         cfg.Confirm.Window.D(),
@@ -99,6 +100,9 @@ func New(o Options) (*Bot, error) {
 		polite:         cfg.Admins.Refusal == "polite",
 		requireRole:    cfg.Admins.RequireRole,
 	}
+	b.health = newHealth(o)
+	b.metrics = newMetrics(b)
+	b.audit = countedAudit{Log: audit.New(o.Store, o.Log, o.Now), count: b.metrics.countCommand}
 	runner, untold, err := jobs.New(jobs.Options{Store: o.Store, Log: o.Log, Now: o.Now, Keep: cfg.Jobs.Keep})
 	if err != nil {
 		return nil, err
@@ -187,8 +191,11 @@ func (b *Bot) Admins() *Allowlist { return b.admins }
 // StartSchedules arms the schedules. Catch-up of missed runs happens in the background,
 // so a long catch-up never delays answering the admins.
 func (b *Bot) StartSchedules(ctx context.Context) {
+	b.health.sched.Store(schedStarting)
 	go func() {
-		if err := b.scheduler.Start(ctx); err != nil && ctx.Err() == nil {
+		err := b.scheduler.Start(ctx)
+		b.health.schedulesStarted(err)
+		if err != nil && ctx.Err() == nil {
 			b.log.Error().Err(err).Msg("schedules did not start")
 		}
 	}()

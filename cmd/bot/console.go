@@ -35,6 +35,17 @@ func runConsole(ctx context.Context, e *env) error {
 		return err
 	}
 	b.LogStartup(o, "console")
+	// The console is for trying the bot out: a port in use (a `bot run` on the same
+	// machine) must not keep it from starting.
+	srv, err := b.StartHTTP(cfg.HTTP.Listen, "console")
+	if err != nil {
+		log.Warn().Err(err).Msg("http endpoint not started")
+	}
+	defer func() {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(hctx)
+	}()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
