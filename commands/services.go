@@ -111,7 +111,6 @@ func Ps(s ServiceLister, now func() time.Time) Command {
 	}
 	return Command{
 		Name:    "ps",
-		Aliases: []string{"status"},
 		Group:   servicesGroup,
 		Summary: "list the services: replicas running, state, health, uptime, image",
 		Help:    "One line per Compose service, in start order: running/total replicas, how long they have been up, their health when they have a healthcheck, and the image tag. Replicas that are not running are named with their state and exit code. One-off containers (run, media cleanup) are listed apart.",

@@ -5,20 +5,24 @@
 #     and the first tagged as the db and redis stand-ins;
 #   - from lab/pgimage, tootops-lab/postgres:15, a real PostgreSQL 15 FROM scratch out of
 #     the host's Debian packages (postgresql-15, which scripts/test-setup.sh installs), with
-#     mastolab as its entrypoint.
+#     mastolab as its entrypoint;
+#   - from lab/redisimage, tootops-lab/redis:7, a real Redis 7 FROM scratch out of the host's
+#     Debian redis-server and redis-cli (redis-server, which scripts/test-setup.sh installs).
 # Idempotent and quick when up to date: the images carry the hash of their sources (label
 # tootops.lab.hash), and a matching hash skips the build. lab/lab.go computes the same
 # hashes, so tests can tell stale images from fresh ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Keep in step with lab.Images, lab.SourceHash, lab.RealPostgresImage and lab.PostgresHash.
+# Keep in step with lab.Images, lab.SourceHash, lab.RealPostgresImage, lab.PostgresHash,
+# lab.RealRedisImage and lab.RedisHash.
 versions=(4.5.0 4.5.1)
 repo=tootops-lab/mastodon
 extra_tags=("tootops-lab/postgres:14-lab" "tootops-lab/redis:7-lab")
 pg_tag=tootops-lab/postgres:15
 pg_bin=/usr/lib/postgresql/15/bin
 pg_tools=(postgres initdb pg_ctl pg_dump pg_dumpall pg_restore psql createdb dropdb pg_isready)
+redis_tag=tootops-lab/redis:7
 
 # Every file under the given paths in byte order of its path, each as its path, a newline,
 # then its content.
@@ -43,6 +47,14 @@ pg_hash() {
 	} | sha256sum | cut -c1-16
 }
 
+# The Redis image changes with this script, lab/redisimage and the host's Redis.
+redis_hash() {
+	{
+		source_stream lab/build.sh lab/redisimage
+		redis-server --version
+	} | sha256sum | cut -c1-16
+}
+
 image_hash() {
 	docker image inspect -f '{{index .Config.Labels "tootops.lab.hash"}}' "$1" 2>/dev/null || true
 }
@@ -57,6 +69,39 @@ build() {
 		echo "$out" >&2
 		exit 1
 	fi
+}
+
+# copy_libs ROOT FILE…: every library the files link to, the dynamic loader among them, at
+# the path ldd names under ROOT (/lib is a directory in the image, not the link to /usr/lib).
+copy_libs() {
+	local root=$1 libs lib
+	shift
+	libs=$(ldd "$@")
+	if grep -q 'not found' <<<"$libs"; then
+		grep 'not found' <<<"$libs" >&2
+		exit 1
+	fi
+	for lib in $(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}' <<<"$libs" | sort -u); do
+		mkdir -p "$root${lib%/*}"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# stage_redis DIR: the Redis image's root file system in DIR/rootfs (redis-server,
+# redis-cli, their libraries, redis.conf) and its data directory, owned by redis (999), in
+# DIR/owned.
+stage_redis() {
+	local root=$1/rootfs t
+	mkdir -p "$root/usr/bin" "$root/etc/redis" "$root/tmp" "$1/owned/data"
+	chmod 1777 "$root/tmp"
+	for t in redis-server redis-cli; do
+		cp -L "$(command -v "$t")" "$root/usr/bin/$t"
+	done
+	copy_libs "$root" "$root"/usr/bin/*
+	cp lab/redisimage/redis.conf "$root/etc/redis/redis.conf"
+	printf 'root:x:0:0:root:/root:/sbin/nologin\nredis:x:999:999:Redis:/data:/sbin/nologin\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nredis:x:999:\n' >"$root/etc/group"
+	cp lab/redisimage/Dockerfile "$1/"
 }
 
 # stage_postgres DIR: the PostgreSQL image's root file system in DIR/rootfs, and the
@@ -80,18 +125,7 @@ stage_postgres() {
 	# Without the JIT (LLVM alone is 100 MB): PostgreSQL runs without it when missing.
 	rm -rf "$root"/usr/lib/postgresql/15/lib/{llvmjit.so,llvmjit_types.bc,bitcode} \
 		"$root"/usr/share/postgresql/15/man "$root"/usr/share/zoneinfo/right
-	# Every library the binaries and modules link to, the dynamic loader among them, at
-	# the path ldd names (/lib is a directory in the image, not the link to /usr/lib).
-	local libs
-	libs=$(ldd "$root/bin/sh" "$root$pg_bin"/* "$root"/usr/lib/postgresql/15/lib/*.so)
-	if grep -q 'not found' <<<"$libs"; then
-		grep 'not found' <<<"$libs" >&2
-		exit 1
-	fi
-	for lib in $(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}' <<<"$libs" | sort -u); do
-		mkdir -p "$root${lib%/*}"
-		cp -L "$lib" "$root$lib"
-	done
+	copy_libs "$root" "$root/bin/sh" "$root$pg_bin"/* "$root"/usr/lib/postgresql/15/lib/*.so
 	cp "$2" "$root/usr/local/bin/mastolab"
 	printf 'root:x:0:0:root:/root:/sbin/nologin\npostgres:x:999:999:PostgreSQL administrator:/var/lib/postgresql:/sbin/nologin\n' >"$root/etc/passwd"
 	printf 'root:x:0:\npostgres:x:999:\n' >"$root/etc/group"
@@ -107,6 +141,10 @@ if [ ! -x "$pg_bin/postgres" ]; then
 	echo "lab: $pg_bin/postgres is missing: install postgresql-15 (scripts/test-setup.sh does)" >&2
 	exit 1
 fi
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+	echo "lab: redis-server or redis-cli is missing: install redis-server (scripts/test-setup.sh does)" >&2
+	exit 1
+fi
 
 hash=$(source_hash)
 pghash=$(pg_hash)
@@ -116,8 +154,11 @@ for tag in "${versions[@]/#/$repo:v}" "${extra_tags[@]}"; do
 done
 build_pg=0
 [ "$(image_hash "$pg_tag")" = "$pghash" ] || build_pg=1
-if [ "$build_mastodon$build_pg" = 00 ]; then
-	echo "lab: images up to date ($hash, postgres $pghash)"
+redishash=$(redis_hash)
+build_redis=0
+[ "$(image_hash "$redis_tag")" = "$redishash" ] || build_redis=1
+if [ "$build_mastodon$build_pg$build_redis" = 000 ]; then
+	echo "lab: images up to date ($hash, postgres $pghash, redis $redishash)"
 	exit 0
 fi
 
@@ -140,6 +181,11 @@ if [ "$build_pg" = 1 ]; then
 	build "$pg_tag" "$ctx/postgres" --label "tootops.lab.hash=$pghash" \
 		--label "org.opencontainers.image.version=$("$pg_bin/postgres" --version | awk '{print $3}')"
 fi
+if [ "$build_redis" = 1 ]; then
+	stage_redis "$ctx/redis"
+	build "$redis_tag" "$ctx/redis" --label "tootops.lab.hash=$redishash" \
+		--label "org.opencontainers.image.version=$(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
+fi
 # Dangling images of earlier builds of the lab.
 docker image prune -f --filter label=tootops.test=1 >/dev/null
-echo "lab: images built ($hash, postgres $pghash)"
+echo "lab: images built ($hash, postgres $pghash, redis $redishash)"

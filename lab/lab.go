@@ -50,6 +50,9 @@ const (
 	// RealPostgresImage is a real PostgreSQL 15 made FROM scratch out of the host's Debian
 	// packages (lab/pgimage); see PostgresService.
 	RealPostgresImage = "tootops-lab/postgres:15"
+	// RealRedisImage is a real Redis 7 made FROM scratch out of the host's Debian
+	// redis-server package (lab/redisimage); see RedisService.
+	RealRedisImage = "tootops-lab/redis:7"
 
 	// TestLabel marks everything the lab makes.
 	TestLabel = "tootops.test"
@@ -60,7 +63,7 @@ const (
 )
 
 // Images lists every lab image made from lab/mastolab and lab/image; RealPostgresImage
-// is checked apart, when a project uses it.
+// and RealRedisImage are checked apart, when a project uses them.
 var Images = []string{Image, NextImage, PostgresImage, RedisImage}
 
 const setupHint = "run `make test`, or scripts/test-setup.sh, to start Docker and build the lab images"
@@ -94,6 +97,22 @@ func PostgresHash() (string, error) {
 	out, err := exec.Command(filepath.Join(PGBinDir, "postgres"), "--version").Output()
 	if err != nil {
 		return "", fmt.Errorf("%s/postgres --version: %w", PGBinDir, err)
+	}
+	h.Write(out)
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// RedisHash is the hash RealRedisImage is built from, computed as lab/build.sh does:
+// lab/build.sh and lab/redisimage as in SourceHash, then the output of the host's
+// `redis-server --version`.
+func RedisHash() (string, error) {
+	h := sha256.New()
+	if err := hashSources(h, "lab/build.sh", "lab/redisimage"); err != nil {
+		return "", err
+	}
+	out, err := exec.Command("redis-server", "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("redis-server --version: %w", err)
 	}
 	h.Write(out)
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
@@ -137,6 +156,10 @@ var (
 	pgHashOnce sync.Once
 	pgHash     string
 	pgHashErr  error
+
+	redisHashOnce sync.Once
+	redisHash     string
+	redisHashErr  error
 )
 
 // Docker returns a client of the daemon (DOCKER_HOST, else the local socket) after
@@ -236,6 +259,19 @@ func PostgresService() Service {
 		Image:  RealPostgresImage,
 		Cmd:    []string{"postgres"},
 		Health: []string{"CMD", PGBinDir + "/pg_isready", "-q", "-U", "postgres", "-d", "postgres"},
+	}
+}
+
+// RedisService is a redis service on RealRedisImage: Redis 7 without a password or
+// persistence, listening on 6379 on the project's networks, with Mastodon's healthcheck
+// `redis-cli ping`. Up fails the test when the image is missing or stale. Tests reach it
+// with Project.Exec (redis-cli is on PATH in the image) once the service is healthy.
+func RedisService() Service {
+	return Service{
+		Name:   "redis",
+		Image:  RealRedisImage,
+		Cmd:    []string{"/etc/redis/redis.conf"},
+		Health: []string{"CMD", "redis-cli", "ping"},
 	}
 }
 
@@ -351,6 +387,15 @@ func (p *Project) create(t testing.TB, ctx context.Context, spec Spec, svc Servi
 		}
 		if imgRes.Config == nil || imgRes.Config.Labels[HashLabel] != pgHash {
 			t.Fatalf("lab: image %s is out of date: built from other sources or another PostgreSQL than the host's (want %s)\n%s", img, pgHash, setupHint)
+		}
+	}
+	if img == RealRedisImage {
+		redisHashOnce.Do(func() { redisHash, redisHashErr = RedisHash() })
+		if redisHashErr != nil {
+			t.Fatalf("lab: %v\n%s", redisHashErr, setupHint)
+		}
+		if imgRes.Config == nil || imgRes.Config.Labels[HashLabel] != redisHash {
+			t.Fatalf("lab: image %s is out of date: built from other sources or another Redis than the host's (want %s)\n%s", img, redisHash, setupHint)
 		}
 	}
 	// The config hash of Compose is a hash of the service's configuration; any stable

@@ -81,6 +81,24 @@ need_postgres() {
 	fi
 }
 
+# Redis 7 from Debian's packages (redis-server, with redis-tools for redis-cli): only its
+# files, which lab/build.sh makes the lab's real Redis image from. The service the package
+# starts on systemd hosts is not needed, so it is stopped and disabled.
+need_redis() {
+	command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 && return 0
+	echo "test-setup: installing redis-server (Debian packages)"
+	sudo_cmd apt-get update -qq
+	sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold redis-server redis-tools >/dev/null
+	if command -v systemctl >/dev/null 2>&1; then
+		sudo_cmd systemctl disable --now redis-server >/dev/null 2>&1 || true
+	fi
+	if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+		echo "test-setup: redis-server or redis-cli is still missing after installing redis-server" >&2
+		exit 1
+	fi
+}
+
 # versitygw, the S3 server of the tests, in $CACHE_DIR/bin. `go install` leaves its version
 # as "git", so it is set at link time, and a binary that reports another version is rebuilt.
 need_versitygw() {
@@ -129,6 +147,7 @@ need_registry() {
 
 need_go
 need_postgres # before need_lab: lab/build.sh builds the PostgreSQL image from its files
+need_redis    # before need_lab too, for the Redis image
 need_lab
 need_versitygw
 need_registry
