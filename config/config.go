@@ -13,6 +13,9 @@ type Config struct {
 	Upgrade  Upgrade   `toml:"upgrade"`
 	// Maintenance is the nginx flag file of maintenance mode.
 	Maintenance Maintenance `toml:"maintenance"`
+	Certs       *Certs      `toml:"certs"`
+	Host        Host        `toml:"host"`
+	Status      Status      `toml:"status"`
 	Media       Media       `toml:"media"`
 	State       State       `toml:"state"`
 	Log         Log         `toml:"log"`
@@ -20,6 +23,7 @@ type Config struct {
 	Confirm     Confirm     `toml:"confirm"`
 	Schedule    Schedule    `toml:"schedule"`
 	Jobs        Jobs        `toml:"jobs"`
+	HTTP        HTTP        `toml:"http"`
 
 	path string // file the config was loaded from
 }
@@ -112,6 +116,44 @@ type Maintenance struct {
 	// File is created to turn maintenance on and removed to turn it off.
 	File string `toml:"file" example:"\"/var/www/maintenance/ON\""`
 }
+
+// Certs is the TLS certificate check of the hosts the instance depends on (`certs`). The
+// section being present enables it.
+type Certs struct {
+	// Hosts are host names, or host:port (443 by default), connected to in this order.
+	Hosts []string `toml:"hosts" example:"[\"social.example.coop\", \"streaming.social.example.coop:443\"]"`
+	// WarnDays: a certificate with fewer days left is reported.
+	WarnDays int `toml:"warn_days" example:"14"`
+	// Schedule is when `certs --problems-only` runs and DMs the admins about problems;
+	// empty means only on demand.
+	Schedule CronSpec `toml:"schedule"`
+	// CAFile is a PEM bundle trusted besides the system's roots, for a private CA.
+	CAFile string `toml:"ca_file" example:"\"/etc/tootops/private-ca.pem\""`
+}
+
+func (c *Certs) setDefaults() { c.WarnDays = 14 }
+
+// Host is what `status` measures of the machine: disks by statfs of these paths, as the
+// bot sees them (mount them into its container when it runs in one), load and memory.
+type Host struct {
+	// Disks are paths whose file systems are reported, each on its own line.
+	Disks []string `toml:"disks" example:"[\"/\", \"/opt\"]"`
+	// DiskWarnPercent: a disk used over this share is a warning.
+	DiskWarnPercent int `toml:"disk_warn_percent" example:"85"`
+}
+
+// Status schedules `status`.
+type Status struct {
+	// Schedule is when `status` runs by itself and posts its reply; empty means only on
+	// demand.
+	Schedule CronSpec `toml:"schedule"`
+	// Visibility of the scheduled reply: "public", "unlisted", "private" or "direct" (to
+	// the admins).
+	Visibility string `toml:"visibility" example:"\"direct\""`
+}
+
+// StatusVisibilities are the visibilities of the scheduled status.
+var StatusVisibilities = []string{"public", "unlisted", "private", "direct"}
 
 // BoostTokens are the tokens read from BoostTokensFile.
 func (a *Announce) BoostTokens() []Secret { return a.boostTokens }
@@ -285,6 +327,18 @@ type Jobs struct {
 	Keep int `toml:"keep" example:"500"`
 }
 
+// HTTP is the bot's own HTTP endpoint: /healthz and Prometheus /metrics.
+type HTTP struct {
+	// Listen is the host:port the endpoint listens on; "" turns it off. Neither
+	// endpoint asks for authentication, so it belongs on loopback or behind a proxy
+	// that adds it.
+	Listen string `toml:"listen" example:"\"127.0.0.1:9102\""`
+}
+
+// DefaultHTTPListen is where /healthz and /metrics listen unless [http] says otherwise:
+// loopback only.
+const DefaultHTTPListen = "127.0.0.1:9102"
+
 // Default returns the configuration used for every key the file leaves
 // out. Optional sections are nil; their defaults apply once they are present.
 func Default() Config {
@@ -296,6 +350,9 @@ func Default() Config {
 		Schedule: Schedule{CatchUp: Duration(time.Hour)},
 		Jobs:     Jobs{Keep: 500},
 		Upgrade:  defaultUpgrade(),
+		Host:     Host{Disks: []string{"/"}, DiskWarnPercent: 85},
+		Status:   Status{Visibility: "direct"},
+		HTTP:     HTTP{Listen: DefaultHTTPListen},
 	}
 }
 

@@ -234,6 +234,9 @@ func (c *Config) normalize(dir string) {
 		b.S3.Prefix = strings.TrimRight(b.S3.Prefix, "/")
 		b.S3.CAFile = resolvePath(dir, b.S3.CAFile)
 	}
+	if ct := c.Certs; ct != nil {
+		ct.CAFile = resolvePath(dir, ct.CAFile)
+	}
 	c.Log.Level = strings.ToLower(c.Log.Level)
 	c.Log.Format = strings.ToLower(c.Log.Format)
 	c.State.Path = resolvePath(dir, c.State.Path)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
@@ -98,6 +99,10 @@ func (c *Config) problems() Problems {
 	if b := c.Backup; b != nil {
 		c.checkBackup(&ps, b)
 	}
+	if ct := c.Certs; ct != nil {
+		checkCerts(&ps, ct)
+	}
+	checkHostStatus(&ps, c.Host, c.Status)
 	if c.Media.Days < 1 || c.Media.Days > 36500 {
 		ps.add("media.days", "expected a number of days from 1 to 36500 such as 7, got %d", c.Media.Days)
 	}
@@ -143,6 +148,7 @@ func (c *Config) problems() Problems {
 	for _, name := range slices.Sorted(maps.Keys(c.Jobs.Timeouts)) {
 		positive(&ps, "jobs.timeouts."+quoteKey(name), c.Jobs.Timeouts[name])
 	}
+	checkListen(&ps, "http.listen", c.HTTP.Listen)
 	for _, s := range c.secretSlots() {
 		if s.secret.Source() == "inline" && *s.file != "" {
 			ps.add(s.key, "set either %s or %s_file, not both", lastPart(s.key), lastPart(s.key))
@@ -216,6 +222,78 @@ func (c *Config) checkBackup(ps *Problems, b *Backup) {
 	case key && !id:
 		ps.add("backup.s3.access_key_id", "required because secret_access_key is set: set access_key_id, access_key_id_file or TOOTOPS_S3_ACCESS_KEY_ID (or neither key, for the AWS SDK's default credentials)")
 	}
+}
+
+func checkCerts(ps *Problems, c *Certs) {
+	if len(c.Hosts) == 0 {
+		ps.add("certs.hosts", `required when [certs] is present: list at least one host such as ["social.example.coop"]`)
+	}
+	seen := map[string]bool{}
+	for _, h := range c.Hosts {
+		host, port, err := net.SplitHostPort(h)
+		if err != nil {
+			host, port = h, "443"
+		}
+		key := strings.ToLower(net.JoinHostPort(host, port))
+		switch u, err := url.Parse(h); {
+		case err == nil && u.Scheme != "" && u.Host != "":
+			ps.add("certs.hosts", "%q: expected a host name, not a URL: write %q", h, u.Host)
+		case !validPort(port) || (net.ParseIP(host) == nil && !validDomain(host)):
+			ps.add("certs.hosts", `expected host names or host:port such as "social.example.coop" or "streaming.social.example.coop:443", got %q`, h)
+		case seen[key]:
+			ps.add("certs.hosts", "%q is listed twice", h)
+		}
+		seen[key] = true
+	}
+	if c.WarnDays < 1 || c.WarnDays > 365 {
+		ps.add("certs.warn_days", "expected a number of days from 1 to 365 such as 14, got %d", c.WarnDays)
+	}
+	if p := c.Schedule.Check("certs.schedule"); p != nil {
+		*ps = append(*ps, *p)
+	}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		switch {
+		case err != nil:
+			ps.add("certs.ca_file", "cannot read %q: %v", c.CAFile, errors.Unwrap(err))
+		case !x509.NewCertPool().AppendCertsFromPEM(pem):
+			ps.add("certs.ca_file", "%q holds no PEM certificate: expected a file of one or more \"-----BEGIN CERTIFICATE-----\" blocks", c.CAFile)
+		}
+	}
+}
+
+// checkListen checks only the syntax of a listen address: whether it is wise to serve
+// beyond loopback is the admin's call (the example config says why not).
+func checkListen(ps *Problems, key, s string) {
+	if s == "" {
+		return
+	}
+	host, port, err := net.SplitHostPort(s)
+	// Port 0 picks a free port, which the bot logs: useful for tests.
+	if err != nil || !(port == "0" || validPort(port)) || (host != "" && net.ParseIP(host) == nil && !validDomain(host)) {
+		ps.add(key, `expected host:port such as "127.0.0.1:9102" or "[::1]:9102" (":9102" for every address), or "" to turn it off, got %q`, s)
+	}
+}
+
+func checkHostStatus(ps *Problems, h Host, st Status) {
+	seen := map[string]bool{}
+	for _, d := range h.Disks {
+		clean := filepath.Clean(d)
+		switch {
+		case !filepath.IsAbs(d):
+			ps.add("host.disks", `expected absolute paths such as "/" or "/opt", got %q`, d)
+		case seen[clean]:
+			ps.add("host.disks", "%q is listed twice", d)
+		}
+		seen[clean] = true
+	}
+	if h.DiskWarnPercent < 1 || h.DiskWarnPercent > 99 {
+		ps.add("host.disk_warn_percent", "expected a percentage from 1 to 99 such as 85, got %d", h.DiskWarnPercent)
+	}
+	if p := st.Schedule.Check("status.schedule"); p != nil {
+		*ps = append(*ps, *p)
+	}
+	oneOf(ps, "status.visibility", st.Visibility, StatusVisibilities)
 }
 
 func (c *Config) checkUpgrade(ps *Problems) {

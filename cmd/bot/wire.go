@@ -9,8 +9,10 @@ import (
 	"github.com/tootops/tootops/bot"
 	"github.com/tootops/tootops/commands"
 	"github.com/tootops/tootops/config"
+	"github.com/tootops/tootops/ops/certs"
 	"github.com/tootops/tootops/ops/compose"
 	"github.com/tootops/tootops/ops/maintenance"
+	"github.com/tootops/tootops/ops/status"
 	"github.com/tootops/tootops/ops/upgrade"
 	"github.com/tootops/tootops/schedule"
 	"github.com/tootops/tootops/state"
@@ -62,6 +64,16 @@ func opsCommands(cfg *config.Config, store *state.Store, pub *lateAnnouncer, log
 		upgrader = newUpgrader(cfg, store, project, upgradeBackups, pub, log)
 	}
 	cmds = append(cmds, commands.UpgradeCommands(upgrader)...)
+	var checker commands.Certs
+	if cfg != nil && cfg.Certs != nil {
+		roots, err := certs.Roots(cfg.Certs.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		checker = &certs.Checker{Hosts: cfg.Certs.Hosts, Options: certs.Options{Roots: roots, WarnDays: cfg.Certs.WarnDays}}
+	}
+	cmds = append(cmds, commands.CertsCommands(checker)...)
+	cmds = append(cmds, commands.Status(statusReporter(cfg, project, upgrader, backups, checker, log)))
 	flag := maintenance.Flag{}
 	if cfg != nil {
 		flag.Path = cfg.Maintenance.File
@@ -81,10 +93,33 @@ func schedules(cfg *config.Config) []schedule.Entry {
 	if cfg.Upgrade.CheckSchedule != "" {
 		out = append(out, schedule.Entry{Name: "upgrade check", Spec: string(cfg.Upgrade.CheckSchedule), Line: "upgrade check --new-only", Report: "direct", AlertFailure: true})
 	}
+	if c := cfg.Certs; c != nil && c.Schedule != "" {
+		out = append(out, schedule.Entry{Name: "certs", Spec: string(c.Schedule), Line: "certs --problems-only", Report: "direct", AlertFailure: true})
+	}
+	if s := cfg.Status; s.Schedule != "" {
+		out = append(out, schedule.Entry{Name: "status", Spec: string(s.Schedule), Line: "status", Report: s.Visibility, AlertFailure: true})
+	}
 	if cfg.Media.Schedule != "" {
 		out = append(out, schedule.Entry{Name: "media", Spec: string(cfg.Media.Schedule), Line: "media cleanup"})
 	}
 	return out
+}
+
+// statusReporter gathers `status` from what the other commands use; a part whose section
+// is missing is left out.
+func statusReporter(cfg *config.Config, project *compose.Project, versions status.Versions, backups commands.Backups, checker status.Certs, log zerolog.Logger) *status.Reporter {
+	o := status.Options{Versions: versions, Certs: checker, Log: log}
+	if cfg != nil {
+		o.WebURL, o.StreamingURL = cfg.Upgrade.WebURL, cfg.Upgrade.StreamingURL
+		o.DiskPaths, o.DiskWarnPercent = cfg.Host.Disks, cfg.Host.DiskWarnPercent
+	}
+	if project != nil {
+		o.Services, o.Sidekiq = project, &status.RedisSidekiq{Exec: project}
+	}
+	if backups != nil {
+		o.Backups, o.Database = backups.Catalogue(), backups.Database()
+	}
+	return status.New(o)
 }
 
 func botOptions(cfg *config.Config, log zerolog.Logger, store *state.Store) (bot.Options, error) {
