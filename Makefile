@@ -19,7 +19,7 @@ FUZZ_TARGETS := \
 	./ops/release:FuzzParseVersion \
 	./ops/compose:FuzzRewriteImages
 
-.PHONY: help test setup vet fmt-check unit fuzz build docs
+.PHONY: help test setup vet fmt-check unit fuzz build docs release image
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -51,3 +51,24 @@ build: ## build bin/bot
 
 docs: ## regenerate docs/commands.md from the command registry
 	$(GO) run ./cmd/bot help --markdown > docs/commands.md
+
+# Static binaries for release; the tags carry the time zone database (CRON_TZ in scratch).
+RELEASE_PLATFORMS := linux/amd64 linux/arm64
+BUILD_FLAGS        = -trimpath -tags timetzdata -ldflags '$(LDFLAGS)'
+DOCKER_GID        ?= 999
+
+release: ## dist/tootops-$(VERSION)-linux-{amd64,arm64} and dist/SHA256SUMS
+	@mkdir -p dist && rm -f dist/tootops-* dist/SHA256SUMS
+	@set -e; for p in $(RELEASE_PLATFORMS); do \
+		out=dist/tootops-$(VERSION)-$${p%/*}-$${p#*/}; echo "release $$out"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build $(BUILD_FLAGS) -o $$out ./cmd/bot; \
+	done
+	cd dist && sha256sum tootops-$(VERSION)-* > SHA256SUMS
+
+image: ## the image tootops:$(VERSION) and :latest (packaging/Dockerfile; DOCKER_GID=$(DOCKER_GID))
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(BUILD_FLAGS) -o bin/bot-linux-amd64 ./cmd/bot
+	@set -e; ctx=$$(mktemp -d); trap 'rm -rf "$$ctx"' EXIT; \
+	DOCKER_GID=$(DOCKER_GID) ./packaging/context.sh "$$ctx"; \
+	out=$$(DOCKER_BUILDKIT=0 docker build --build-arg DOCKER_GID=$(DOCKER_GID) --build-arg VERSION=$(VERSION) \
+		-t tootops:$(subst +,-,$(VERSION)) -t tootops:latest "$$ctx" 2>&1) || { echo "$$out" >&2; exit 1; }
+	@docker image ls tootops:$(subst +,-,$(VERSION))

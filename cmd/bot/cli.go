@@ -48,6 +48,8 @@ Commands:
   console   talk to the bot from this terminal, as an admin (--as user@domain)
   check     validate the config and reach every dependency (--offline: the config only)
   version   print the version
+  healthcheck
+            exit 0 when the running bot's /healthz answers 200 (--url URL; the image's HEALTHCHECK)
   help      this text; "help COMMAND" explains a chat command; "help --markdown" prints the reference
 
 The config is --config FILE, else $TOOTOPS_CONFIG, else ./config.toml.
@@ -145,6 +147,7 @@ func subcommands() map[string]subcommand {
 			_, err := fmt.Fprintln(e.stdout, "tootops", versionString())
 			return err
 		}},
+		"healthcheck": healthcheckCommand(),
 		"help": {
 			flags: func(fs *flag.FlagSet, e *env) {
 				fs.BoolVar(&e.markdown, "markdown", false, "print the commands reference as Markdown (docs/commands.md)")
