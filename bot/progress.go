@@ -72,6 +72,9 @@ func (l *livingReply) send(text string) {
 	}
 	l.last = l.now()
 	if err != nil {
+		// Keep the text: the next report or Done tries again, so progress written while
+		// Mastodon was down (web recreated during an upgrade) arrives once it answers.
+		l.held = text
 		l.onFail(err)
 		return
 	}

@@ -9,9 +9,10 @@ import (
 )
 
 type edits struct {
-	mu   sync.Mutex
-	log  []string
-	fail bool
+	mu       sync.Mutex
+	log      []string
+	fail     bool
+	failEdit bool
 }
 
 func (e *edits) Name() string { return "edits" }
@@ -27,6 +28,9 @@ func (e *edits) Reply(_ context.Context, _ Message, text string) (Ref, error) {
 func (e *edits) Edit(_ context.Context, ref Ref, text string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.failEdit {
+		return errors.New("502 Bad Gateway")
+	}
 	e.log = append(e.log, "edit "+string(ref)+" "+text)
 	return nil
 }
@@ -71,6 +75,29 @@ func TestLivingReplySurvivesAFailedPost(t *testing.T) {
 	l.Report(2, 2, "")
 	l.Done()
 	if failures != 1 || len(tr.log) != 1 || tr.log[0] != "reply job 1 (x): 100% (2/2)" {
+		t.Errorf("failures %d, log %q", failures, tr.log)
+	}
+}
+
+// While Mastodon is down (its web service recreated during an upgrade) edits fail; the
+// progress is kept and written once it answers again, the last state included.
+func TestLivingReplyCatchesUpAfterMastodonWasDown(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tr := &edits{}
+	var failures int
+	l := &livingReply{tr: tr, title: "job 5 (upgrade v4.5.1)", every: 15 * time.Second, now: func() time.Time { return now }, onFail: func(error) { failures++ }}
+	l.Report(1, 12, "pull v4.5.1")
+	tr.failEdit = true
+	now = now.Add(20 * time.Second)
+	l.Report(5, 12, "recreate v4.5.1")
+	now = now.Add(20 * time.Second)
+	l.Report(6, 12, "compose file v4.5.1")
+	tr.failEdit = false
+	now = now.Add(5 * time.Second)
+	l.Report(11, 12, "completion toot") // within the interval: held
+	l.Done()
+	want := []string{"reply job 5 (upgrade v4.5.1): 8% (1/12), pull v4.5.1", "edit r1 job 5 (upgrade v4.5.1): 91% (11/12), completion toot"}
+	if failures != 2 || len(tr.log) != 2 || tr.log[0] != want[0] || tr.log[1] != want[1] {
 		t.Errorf("failures %d, log %q", failures, tr.log)
 	}
 }
