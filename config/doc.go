@@ -24,6 +24,7 @@
 //	TOOTOPS_S3_ACCESS_KEY_ID       backup.s3.access_key_id
 //	TOOTOPS_S3_SECRET_ACCESS_KEY   backup.s3.secret_access_key
 //	TOOTOPS_DATABASE_PASSWORD      backup.host.password
+//	TOOTOPS_GITHUB_TOKEN           upgrade.github_token
 //	TOOTOPS_LOG_LEVEL              log.level (not a secret)
 //
 // Adding a key is a struct field with a toml tag (and an example tag if the

@@ -83,7 +83,7 @@ func (s *HostSource) Run(ctx context.Context, argv []string, stdin io.Reader, st
 	case errors.As(err, &exitErr):
 		return &ExitError{Code: exitErr.ExitCode()}
 	case errors.Is(err, exec.ErrNotFound):
-		return fmt.Errorf("%s is not installed on this host (source = \"host\" runs PostgreSQL's client programs here): %w", argv[0], err)
+		return &ops.Error{Msg: argv[0] + " is not installed on this host", Hint: `source = "host" runs PostgreSQL's client programs here: install postgresql-client of the server's major version`, Err: err}
 	}
 	return fmt.Errorf("%s: %w", argv[0], err)
 }

@@ -327,7 +327,9 @@ func (u *Upgrader) do(ctx context.Context, r *Run, s *Step, p ops.Progress) (str
 		text := fill(u.o.DoneTemplate, r.To, "", r.NotesURL)
 		ref, err := u.o.Publisher.Announce(ctx, text, r.Announcement != "")
 		if err != nil {
-			return "", err
+			// The instance is upgraded and healthy: a toot that did not go out must not
+			// turn the maintenance page on. The report says so.
+			return "not posted: " + ops.SafeText(err), nil
 		}
 		return ref, nil
 	}
@@ -403,8 +405,10 @@ func (u *Upgrader) assets(ctx context.Context, r *Run) (string, error) {
 		os.RemoveAll(tmp)
 		return "", err
 	}
-	// The media volume is not the image's to give.
+	// The media volume is not the image's to give (the copy may land as public/ or as
+	// its contents).
 	_ = os.RemoveAll(filepath.Join(tmp, "public", "system"))
+	_ = os.RemoveAll(filepath.Join(tmp, "system"))
 	_ = os.RemoveAll(dst)
 	if err := os.Rename(tmp, dst); err != nil {
 		return "", err

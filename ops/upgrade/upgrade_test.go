@@ -220,6 +220,9 @@ func TestUpgradeEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(h.assets, "current", lab.PackFile("4.5.1"))); err != nil {
 		t.Errorf("the new pack is not there: %v", err)
 	}
+	if _, err := os.Stat(filepath.Join(h.assets, "current", "system")); !os.IsNotExist(err) {
+		t.Errorf("the image's public/system (the media volume's place) was copied: %v", err)
+	}
 	// Maintenance went on and off again; the toots are there, the second in reply to the first.
 	if st, _ := h.flag.Status(); st.On {
 		t.Error("maintenance is still on")
