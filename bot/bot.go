@@ -39,7 +39,10 @@ type Options struct {
 	LocalDomain string             // the instance's domain, for accts without one
 	Commands    []commands.Command // the ops commands, built by main with their clients
 	Schedules   []schedule.Entry
-	Now         func() time.Time // nil means time.Now
+	// Host lists the host's systemd timers after the bot's own in `timers`; nil leaves
+	// them out.
+	Host commands.HostTimers
+	Now  func() time.Time // nil means time.Now
 	// PublisherReady, when set, receives the bot's publisher once it exists, for ops
 	// commands built before the bot that post announcements (the upgrade).
 	PublisherReady func(commands.Publisher)
@@ -57,6 +60,7 @@ type Bot struct {
 	pub       *publisher
 	now       func() time.Time
 	polite    bool // strangers get one refusal an hour instead of silence
+	host      commands.HostTimers
 	health    *health
 	metrics   *metrics
 
@@ -99,6 +103,7 @@ func New(o Options) (*Bot, error) {
 		pub:            newPublisher(o.Store, o.Log, cfg.Announce),
 		polite:         cfg.Admins.Refusal == "polite",
 		requireRole:    cfg.Admins.RequireRole,
+		host:           o.Host,
 	}
 	b.health = newHealth(o)
 	b.metrics = newMetrics(b)
@@ -136,7 +141,7 @@ func (b *Bot) buildRegistry(info Info, extra []commands.Command) (*commands.Regi
 		commands.Jobs(board, b.now),
 		commands.Job(board, b.now),
 		commands.Cancel(board, b.now),
-		commands.Timers(timerSource{b}, b.now),
+		commands.Timers(timerSource{b}, b.host, b.now),
 		commands.Audit(b.audit),
 		commands.Yes(b.answer("yes")),
 		commands.No(b.answer("no")),

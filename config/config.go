@@ -134,12 +134,17 @@ type Certs struct {
 func (c *Certs) setDefaults() { c.WarnDays = 14 }
 
 // Host is what `status` measures of the machine: disks by statfs of these paths, as the
-// bot sees them (mount them into its container when it runs in one), load and memory.
+// bot sees them (mount them into its container when it runs in one), load and memory;
+// and the systemd units whose journal `journal` may read.
 type Host struct {
 	// Disks are paths whose file systems are reported, each on its own line.
 	Disks []string `toml:"disks" example:"[\"/\", \"/opt\"]"`
 	// DiskWarnPercent: a disk used over this share is a warning.
 	DiskWarnPercent int `toml:"disk_warn_percent" example:"85"`
+	// Units are the systemd units, with their type, whose journal `journal` reads; none
+	// by default, since logs can hold anything. `timers` lists every host timer anyway:
+	// names and times only.
+	Units []string `toml:"units" example:"[\"certbot.service\", \"certbot.timer\", \"pg-dump-to-s3.service\"]"`
 }
 
 // Status schedules `status`.

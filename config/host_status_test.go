@@ -37,4 +37,11 @@ func TestHostAndStatus(t *testing.T) {
 	if err != nil || len(c.Host.Disks) != 0 {
 		t.Errorf("no disks: %q, %v", c.Host.Disks, err)
 	}
+	if len(config.Default().Host.Units) != 0 {
+		t.Errorf("default units: %q, want none", config.Default().Host.Units)
+	}
+	c, err = noEnv.Parse(strings.NewReader("[host]\nunits = [\"certbot.service\", \"certbot.timer\", \"getty@tty1.service\"]\n"), "")
+	if err != nil || !slices.Equal(c.Host.Units, []string{"certbot.service", "certbot.timer", "getty@tty1.service"}) {
+		t.Errorf("units: %q, %v", c.Host.Units, err)
+	}
 }

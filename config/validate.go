@@ -290,6 +290,16 @@ func checkHostStatus(ps *Problems, h Host, st Status) {
 	if h.DiskWarnPercent < 1 || h.DiskWarnPercent > 99 {
 		ps.add("host.disk_warn_percent", "expected a percentage from 1 to 99 such as 85, got %d", h.DiskWarnPercent)
 	}
+	units := map[string]bool{}
+	for _, u := range h.Units {
+		switch {
+		case len(u) > 255 || !unitName.MatchString(u):
+			ps.add("host.units", `expected systemd units with their type such as "certbot.service" or "certbot.timer", got %q`, u)
+		case units[u]:
+			ps.add("host.units", "%q is listed twice", u)
+		}
+		units[u] = true
+	}
 	if p := st.Schedule.Check("status.schedule"); p != nil {
 		*ps = append(*ps, *p)
 	}
@@ -325,6 +335,10 @@ var (
 	username       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 	hostLabel      = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 	oneOffWord     = regexp.MustCompile(`^([A-Za-z0-9_][A-Za-z0-9_.:/@=+-]*|--[a-z][a-z0-9_-]*(=[A-Za-z0-9_.:/,-]*)?)$`)
+	// unitName is a systemd unit with its type, or an instance of a template; no globs.
+	// The same grammar as ops/host.CheckUnit (config imports nothing of the project), which
+	// a test of ops/host holds them to.
+	unitName = regexp.MustCompile(`^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\@-]+)?\.(service|socket|device|mount|automount|swap|target|path|timer|slice|scope)$`)
 )
 
 func oneOf(ps *Problems, key, v string, allowed []string) {

@@ -11,6 +11,7 @@ import (
 	"github.com/tootops/tootops/config"
 	"github.com/tootops/tootops/ops/certs"
 	"github.com/tootops/tootops/ops/compose"
+	"github.com/tootops/tootops/ops/host"
 	"github.com/tootops/tootops/ops/maintenance"
 	"github.com/tootops/tootops/ops/status"
 	"github.com/tootops/tootops/ops/upgrade"
@@ -78,7 +79,18 @@ func opsCommands(cfg *config.Config, store *state.Store, pub *lateAnnouncer, log
 	if cfg != nil {
 		flag.Path = cfg.Maintenance.File
 	}
-	return append(cmds, commands.MaintenanceCommands(flag, nil)...), nil
+	cmds = append(cmds, commands.MaintenanceCommands(flag, nil)...)
+	return append(cmds, commands.Journal(hostSystemd(cfg))), nil
+}
+
+// hostSystemd reads the host's systemd timers and the journal of [host] units, by
+// running systemctl and journalctl; in a container or without systemd it says so.
+func hostSystemd(cfg *config.Config) *host.Systemd {
+	s := &host.Systemd{}
+	if cfg != nil {
+		s.Units = cfg.Host.Units
+	}
+	return s
 }
 
 // schedules turns the config's schedule keys into entries, each a command line.
@@ -136,6 +148,7 @@ func botOptions(cfg *config.Config, log zerolog.Logger, store *state.Store) (bot
 		LocalDomain:    bot.LocalDomain(cfg),
 		Commands:       cmds,
 		Schedules:      schedules(cfg),
+		Host:           hostSystemd(cfg),
 		PublisherReady: pub.set,
 	}, nil
 }
