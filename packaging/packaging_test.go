@@ -567,7 +567,7 @@ func TestSystemdUnit(t *testing.T) {
 	for key, want := range map[string]string{
 		"ExecStart":               "/usr/local/bin/bot run --config /etc/tootops/config.toml",
 		"User":                    "tootops",
-		"SupplementaryGroups":     "docker",
+		"SupplementaryGroups":     "docker systemd-journal",
 		"StateDirectory":          "tootops",
 		"EnvironmentFile":         "-/etc/tootops/env",
 		"Restart":                 "on-failure",
