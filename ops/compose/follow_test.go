@@ -160,6 +160,18 @@ func TestFollowLogs(t *testing.T) {
 	p, lp := up(t, lab.Spec{Services: svcs})
 	port := lp.Ports["web"]
 	get(t, port, "/warm-up") // web answers, and has a line to start from
+	// The answer can come before its log line reaches the daemon's log: wait for the
+	// line, so that following starts after it (it belongs to the backlog, not the news).
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		logs, err := p.Logs(ctxT(t), "web", compose.LogOptions{Grep: "/warm-up"})
+		if err == nil && len(logs.Lines) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the warm-up request was never logged: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if n, dump := ourGoroutines(); n != 0 {
 		t.Fatalf("%d goroutines of ours before following:\n%s", n, dump)
 	}
