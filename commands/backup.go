@@ -126,7 +126,7 @@ func backupText(b Backups, res *backup.Result, now time.Time) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Backup OK: %s %s → %s in %s", r.Database, ops.Bytes(r.RawSize), ops.Bytes(r.Size), roundTook(r.Took()))
 	if v, ok, _ := b.Catalogue().LastVerified(r.Database); ok {
-		fmt.Fprintf(&sb, "; last restore check %s", ago(now.Sub(v.Verify.At)))
+		fmt.Fprintf(&sb, "; last restore check %s", ops.Ago(now.Sub(v.Verify.At)))
 	} else {
 		sb.WriteString("; no restore check yet")
 	}
@@ -174,7 +174,7 @@ func backupList(b Backups, n int, now time.Time) (string, error) {
 
 // recordLine is one backup in a list: mark, age, size, duration, key or reason.
 func recordLine(r backup.Record, now time.Time) string {
-	when := fmt.Sprintf("%s (%s)", r.Started.UTC().Format("2006-01-02 15:04Z"), ago(now.Sub(r.Started)))
+	when := fmt.Sprintf("%s (%s)", r.Started.UTC().Format("2006-01-02 15:04Z"), ops.Ago(now.Sub(r.Started)))
 	if r.Status == backup.Failed {
 		return fmt.Sprintf("✗ %s FAILED: %s", when, r.Error)
 	}
@@ -186,19 +186,6 @@ func recordLine(r backup.Record, now time.Time) string {
 		}
 	}
 	return fmt.Sprintf("%s %s %s in %s — %s", mark, when, ops.Bytes(r.Size), roundTook(r.Took()), r.Key)
-}
-
-// ago renders an age for people: "just now", "5 min ago", "3 h ago", "3 days ago".
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d/time.Hour))
-	}
-	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
 }
 
 // thousands writes n with thin separators: 1,234,567.

@@ -31,3 +31,16 @@ func Rate(n int64, d time.Duration) string {
 	}
 	return Bytes(int64(float64(n)/d.Seconds())) + "/s"
 }
+
+// Ago renders an age for people: "just now", "5 min ago", "3 h ago", "3 days ago".
+func Ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+}

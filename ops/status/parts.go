@@ -41,7 +41,7 @@ func (s *Reporter) services(ctx context.Context) []Line {
 				if r.State == "exited" || r.State == "dead" {
 					d += fmt.Sprintf(" (%d)", r.ExitCode)
 					if !r.FinishedAt.IsZero() {
-						d += " " + ago(now.Sub(r.FinishedAt))
+						d += " " + ops.Ago(now.Sub(r.FinishedAt))
 					}
 				}
 				if !slices.Contains(states, d) {
@@ -213,7 +213,7 @@ func (s *Reporter) backup(now time.Time) []Line {
 		parts = append(parts, "backup: none of "+db+" yet")
 	} else {
 		r := last[0]
-		t := fmt.Sprintf("backup %s (%s)", ago(now.Sub(r.Started)), ops.Bytes(r.Size))
+		t := fmt.Sprintf("backup %s (%s)", ops.Ago(now.Sub(r.Started)), ops.Bytes(r.Size))
 		if now.Sub(r.Started) > BackupMaxAge {
 			mark = Warn
 			t += fmt.Sprintf(" — older than %d h", int(BackupMaxAge.Hours()))
@@ -223,7 +223,7 @@ func (s *Reporter) backup(now time.Time) []Line {
 	if len(attempt) > 0 && attempt[0].Status == backup.Failed {
 		mark = worst(mark, Warn)
 		a := attempt[0]
-		parts = append(parts, fmt.Sprintf("the last attempt %s FAILED: %s", ago(now.Sub(a.Started)), shorten(a.Error, 80)))
+		parts = append(parts, fmt.Sprintf("the last attempt %s FAILED: %s", ops.Ago(now.Sub(a.Started)), shorten(a.Error, 80)))
 	}
 	if len(checked) == 0 {
 		if len(last) > 0 {
@@ -233,10 +233,10 @@ func (s *Reporter) backup(now time.Time) []Line {
 	} else {
 		v := *slices.MaxFunc(checked, func(a, b backup.Record) int { return a.Verify.At.Compare(b.Verify.At) }).Verify
 		if v.OK {
-			parts = append(parts, fmt.Sprintf("restore check %s OK", ago(now.Sub(v.At))))
+			parts = append(parts, fmt.Sprintf("restore check %s OK", ops.Ago(now.Sub(v.At))))
 		} else {
 			mark = Fail
-			parts = append(parts, fmt.Sprintf("restore check %s FAILED: %s", ago(now.Sub(v.At)), shorten(v.Detail, 80)))
+			parts = append(parts, fmt.Sprintf("restore check %s FAILED: %s", ops.Ago(now.Sub(v.At)), shorten(v.Detail, 80)))
 		}
 	}
 	return []Line{{Part: "backup", Name: "backup", Mark: mark, Text: strings.Join(parts, "; ")}}
@@ -328,20 +328,6 @@ func (s *Reporter) failed(kind, name string, err error) []Line {
 func (s *Reporter) errText(name string, err error) string {
 	s.o.Log.Warn().Err(err).Str("part", name).Msg("status part failed")
 	return ops.SafeText(err)
-}
-
-// ago renders an age as the backup commands do: "just now", "5 min ago", "3 h ago", "3
-// days ago".
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d/time.Hour))
-	}
-	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
 }
 
 // latency renders a wait: "0s", "1.2s", "42s", "4m10s", "2h5m", "3d4h".
