@@ -5,17 +5,15 @@ import (
 	"cmp"
 	"context"
 	"io"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
+	"github.com/tootops/tootops/ops"
 )
 
 // Limits of Logs.
@@ -253,50 +251,6 @@ func (w *lineWriter) flush() {
 	w.buf, w.over = w.buf[:0], false
 }
 
-var ansiRE = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[PX^_][^\x1b]*(\x1b\\)?|[ -/]*[0-~])`)
-
-// CleanLine makes one line of terminal output fit to post: escape sequences (colours,
-// cursor moves, titles) removed, a line rewritten with carriage returns reduced to what a
-// terminal would show last, other control characters dropped, invalid UTF-8 replaced, and
-// the line cut to 400 characters.
-func CleanLine(s string) string {
-	if printableASCII(s) {
-		// The common case, done without copying: nothing to strip but trailing spaces.
-		s = strings.TrimRight(s, " ")
-		if len(s) > maxLineRunes {
-			s = s[:maxLineRunes] + "…"
-		}
-		return s
-	}
-	s = strings.TrimRight(s, "\r")
-	s = ansiRE.ReplaceAllString(s, "")
-	if i := strings.LastIndexByte(s, '\r'); i >= 0 {
-		s = s[i+1:]
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t':
-			return ' '
-		case unicode.IsControl(r):
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimRight(s, " ")
-	if utf8.RuneCountInString(s) > maxLineRunes {
-		s = string([]rune(s)[:maxLineRunes]) + "…"
-	}
-	return s
-}
-
-// printableASCII reports whether s holds only printable ASCII characters (spaces included),
-// which CleanLine has nothing to remove from.
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
-}
+// CleanLine makes one line of terminal output fit to post (ops.CleanLine), cut to 400
+// characters.
+func CleanLine(s string) string { return ops.CleanLine(s, maxLineRunes) }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -113,8 +112,8 @@ func ParseJournal(out []byte, loc *time.Location) *Journal {
 		if p, err := strconv.Atoi(value(f["PRIORITY"])); err == nil && p >= 0 && p <= 7 {
 			e.Priority = p
 		}
-		e.Ident = cleanLine(first(value(f["SYSLOG_IDENTIFIER"]), value(f["_COMM"])), 100)
-		e.PID = cleanLine(first(value(f["SYSLOG_PID"]), value(f["_PID"])), 20)
+		e.Ident = ops.CleanLine(first(value(f["SYSLOG_IDENTIFIER"]), value(f["_COMM"])), 100)
+		e.PID = ops.CleanLine(first(value(f["SYSLOG_PID"]), value(f["_PID"])), 20)
 		if raw, ok := f["MESSAGE"]; ok && string(raw) == "null" {
 			e.Message = "[blob data]"
 		} else {
@@ -165,15 +164,11 @@ func first(a, b string) string {
 	return b
 }
 
-// ansiRE matches terminal escape sequences: CSI (colours), OSC (titles, links), and the
-// rest.
-var ansiRE = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[PX^_][^\x1b]*(\x1b\\)?|[ -/]*[0-~])`)
-
 // cleanMessage cleans each line of a message, dropping trailing empty lines.
 func cleanMessage(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\r\n"), "\n")
 	for i, l := range lines {
-		lines[i] = cleanLine(l, MaxLineRunes)
+		lines[i] = ops.CleanLine(l, MaxLineRunes)
 	}
 	return strings.Join(lines, "\n")
 }

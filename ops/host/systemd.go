@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/tootops/tootops/ops"
 )
@@ -108,7 +106,7 @@ func (s *Systemd) now() time.Time {
 // firstLine is the first non-empty line of b, cleaned and cut to 200 characters.
 func firstLine(b []byte) string {
 	for _, line := range strings.Split(string(b), "\n") {
-		if line = cleanLine(line, 200); line != "" {
+		if line = ops.CleanLine(line, 200); line != "" {
 			return line
 		}
 	}
@@ -117,28 +115,3 @@ func firstLine(b []byte) string {
 
 // MaxLineRunes is where a line of a message is cut.
 const MaxLineRunes = 500
-
-// cleanLine makes one line of a program's output fit to post: escape sequences
-// (colours) removed, tabs made spaces, other control characters dropped, invalid UTF-8
-// replaced, trailing spaces trimmed, and the line cut to max characters and "…".
-func cleanLine(s string, max int) string {
-	s = ansiRE.ReplaceAllString(s, "")
-	if i := strings.LastIndexByte(s, '\r'); i >= 0 && i < len(s)-1 {
-		s = s[i+1:] // a line redrawn with carriage returns: what a terminal shows last
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t':
-			return ' '
-		case unicode.IsControl(r):
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimRight(s, " ")
-	if utf8.RuneCountInString(s) > max {
-		s = string([]rune(s)[:max]) + "…"
-	}
-	return s
-}
