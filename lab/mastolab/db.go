@@ -146,39 +146,15 @@ func dbStandIn(ctx context.Context) int {
 		logf(os.Stderr, "FATAL:  %v", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", ":5432")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	logf(os.Stdout, "LOG:  database system is ready to accept connections")
-	go func() {
-		<-ctx.Done()
-		ln.Close()
-	}()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				logf(os.Stdout, "LOG:  received smart shutdown request")
-				return 0
-			}
-			continue
+	return tcpStandIn(ctx, "5432", "LOG:  database system is ready to accept connections", "LOG:  received smart shutdown request", func(c net.Conn) {
+		// A capital letter starts the lab's line protocol; anything else (a real
+		// PostgreSQL client) is closed at once.
+		r := bufio.NewReader(c)
+		if b, err := r.Peek(1); err != nil || b[0] < 'A' || b[0] > 'Z' {
+			return
 		}
-		go func() {
-			defer c.Close()
-			r := bufio.NewReader(c)
-			if b, err := r.Peek(1); err != nil || b[0] < 'A' || b[0] > 'Z' {
-				return
-			}
-			sc := bufio.NewScanner(r)
-			for sc.Scan() {
-				if _, err := io.WriteString(c, d.handle(sc.Text())); err != nil {
-					return
-				}
-			}
-		}()
-	}
+		answerLines(r, c, d.handle)
+	})
 }
 
 // dbConn is a client of the stand-in.

@@ -99,7 +99,9 @@ func dispatch(ctx context.Context, role string, args []string) int {
 	case "db-fail":
 		return dbFail(args)
 	case "redis":
-		return tcpStandIn(ctx, "6379", "* Ready to accept connections tcp", func(string) string { return "+PONG\r\n" })
+		return tcpStandIn(ctx, "6379", "* Ready to accept connections tcp", "received smart shutdown request", func(c net.Conn) {
+			answerLines(c, c, func(string) string { return "+PONG\r\n" })
+		})
 	case "postgres":
 		return postgres(ctx, args)
 	case "psql":
@@ -271,7 +273,9 @@ func sidekiq(ctx context.Context) int {
 	}
 }
 
-func tcpStandIn(ctx context.Context, port, ready string, answer func(string) string) int {
+// tcpStandIn listens on port like a database server, logs ready and, at the end, stopped,
+// and hands each connection to serve.
+func tcpStandIn(ctx context.Context, port, ready, stopped string, serve func(net.Conn)) int {
 	ln, err := net.Listen("tcp", ":"+port)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -286,21 +290,25 @@ func tcpStandIn(ctx context.Context, port, ready string, answer func(string) str
 		c, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
-				logf(os.Stdout, "received smart shutdown request")
+				logf(os.Stdout, "%s", stopped)
 				return 0
 			}
 			continue
 		}
 		go func() {
 			defer c.Close()
-			if answer == nil {
-				return
-			}
-			sc := bufio.NewScanner(c)
-			for sc.Scan() {
-				io.WriteString(c, answer(sc.Text()))
-			}
+			serve(c)
 		}()
+	}
+}
+
+// answerLines answers each line read from r with answer(line), written to w.
+func answerLines(r io.Reader, w io.Writer, answer func(string) string) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if _, err := io.WriteString(w, answer(sc.Text())); err != nil {
+			return
+		}
 	}
 }
 
