@@ -102,7 +102,7 @@ func BackupCommands(b Backups, now func() time.Time) []Command {
 					return fmt.Sprintf("restore check FAILED for %s after %s: %s (scratch database %s dropped)", res.Record.Key, roundTook(v.Took), v.Detail, v.Database), err
 				}
 				return fmt.Sprintf("restore check OK: %s restored into a scratch database in %s; %d tables, %s rows match the dump; SHA-256 matches; scratch database %s dropped",
-					res.Record.Key, roundTook(v.Took), v.Tables, thousands(v.Rows), v.Database), nil
+					res.Record.Key, roundTook(v.Took), v.Tables, ops.Thousands(v.Rows), v.Database), nil
 			}),
 		},
 		{
@@ -186,16 +186,4 @@ func recordLine(r backup.Record, now time.Time) string {
 		}
 	}
 	return fmt.Sprintf("%s %s %s in %s — %s", mark, when, ops.Bytes(r.Size), roundTook(r.Took()), r.Key)
-}
-
-// thousands writes n with thin separators: 1,234,567.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -44,3 +44,15 @@ func Ago(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
 }
+
+// Thousands writes n with separators: 1,234,567.
+func Thousands(n int64) string {
+	if n < 0 {
+		return "-" + Thousands(-n)
+	}
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

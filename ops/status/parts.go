@@ -282,7 +282,7 @@ func (s *Reporter) sidekiq(ctx context.Context) []Line {
 		return s.failed("sidekiq", "sidekiq", err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "sidekiq: %s enqueued", thousands(st.Enqueued))
+	fmt.Fprintf(&b, "sidekiq: %s enqueued", ops.Thousands(st.Enqueued))
 	var busy []Queue
 	for _, q := range st.Queues {
 		if q.Size > 0 {
@@ -296,7 +296,7 @@ func (s *Reporter) sidekiq(ctx context.Context) []Line {
 		const show = 4
 		var qs []string
 		for _, q := range busy[:min(show, len(busy))] {
-			qs = append(qs, q.Name+" "+thousands(q.Size))
+			qs = append(qs, q.Name+" "+ops.Thousands(q.Size))
 		}
 		if len(busy) > show {
 			qs = append(qs, fmt.Sprintf("%d more", len(busy)-show))
@@ -313,8 +313,8 @@ func (s *Reporter) sidekiq(ctx context.Context) []Line {
 		mark = Warn
 		b.WriteString(" (over " + latency(LatencyWarn) + ")")
 	}
-	fmt.Fprintf(&b, ", %s, %s dead, scheduled %s", plural64(st.Retries, "retry", "retries"), thousands(st.Dead), thousands(st.Scheduled))
-	fmt.Fprintf(&b, " · processed %s, failed %s", thousands(st.Processed), thousands(st.Failed))
+	fmt.Fprintf(&b, ", %s, %s dead, scheduled %s", plural64(st.Retries, "retry", "retries"), ops.Thousands(st.Dead), ops.Thousands(st.Scheduled))
+	fmt.Fprintf(&b, " · processed %s, failed %s", ops.Thousands(st.Processed), ops.Thousands(st.Failed))
 	return []Line{{Part: "sidekiq", Name: "sidekiq", Mark: mark, Text: b.String()}}
 }
 
@@ -371,19 +371,7 @@ func plural64(n int64, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return thousands(n) + " " + many
-}
-
-// thousands writes n with separators: 1,234,567.
-func thousands(n int64) string {
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+	return ops.Thousands(n) + " " + many
 }
 
 // shorten cuts s to n runes, marking the cut with "…".

@@ -3,9 +3,9 @@ package upgrade
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -213,15 +213,13 @@ func (u *Upgrader) save(r *Run) error {
 	return save(u.o.Store, r)
 }
 
-// errBusy refuses a second upgrade while one is unfinished.
+// unfinished refuses a second upgrade while one is unfinished.
 func unfinished(r *Run) error {
 	return &ops.Error{
 		Msg:  fmt.Sprintf("upgrade %s → %s (job %d) is %s at step %q", r.From, r.To, r.ID, r.State, r.Steps[min(r.current(), len(r.Steps)-1)].Name()),
 		Hint: "send `upgrade resume` to go on or `upgrade abort` to give it up; `upgrade status` shows it",
 	}
 }
-
-var errNoRun = errors.New("no upgrade")
 
 // sortedServices is the services in the configured order, then the rest.
 func (u *Upgrader) sortedServices(m map[string]string) []string {
@@ -231,22 +229,12 @@ func (u *Upgrader) sortedServices(m map[string]string) []string {
 			out = append(out, s)
 		}
 	}
-	for _, s := range slices.Sorted(mapsKeys(m)) {
+	for _, s := range slices.Sorted(maps.Keys(m)) {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func parseCore(s string) (release.Version, error) {
