@@ -46,8 +46,9 @@ type Options struct {
 	Retention Policy
 	// Location is where days, weeks and months of the retention policy begin.
 	Location *time.Location
-	// PartBudget bounds the memory of the upload's part buffers; 0 means 24 MiB: three
-	// 8 MiB parts, one uploading, one filling, one read ahead.
+	// PartBudget bounds the memory of the upload's part buffers; 0 means 15 MiB: three
+	// 5 MiB parts (one uploading, one filling, and the first, which the upload reads
+	// apart), or one part in flight whatever the part size.
 	PartBudget int64
 	// MaxParts is the store's limit of parts per upload; 0 means S3's 10,000.
 	MaxParts int32
@@ -74,7 +75,7 @@ func New(o Options) *Service {
 		o.Location = time.Local
 	}
 	if o.PartBudget <= 0 {
-		o.PartBudget = 24 << 20
+		o.PartBudget = 15 << 20
 	}
 	if o.MaxParts <= 0 {
 		o.MaxParts = 10000

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/tootops/tootops/ops"
 	"github.com/tootops/tootops/ops/pgarchive"
 	"github.com/tootops/tootops/ops/s3store"
@@ -67,7 +65,7 @@ func (s *Service) Backup(ctx context.Context, jobID uint64, p ops.Progress) (*Re
 	key := Key(s.o.Prefix, s.o.Database, start)
 	rec := Record{
 		Key: key, Database: s.o.Database, Status: Running, JobID: jobID, Started: start,
-		ServerVersion: pre.serverVersion, DumpVersion: pre.dumpVersion, Compression: "zstd " + s.o.Level,
+		ServerVersion: pre.serverVersion, DumpVersion: pre.dumpVersion, Compression: fmt.Sprintf("zstd %s, %d MiB frames", s.o.Level, frameSize>>20),
 		TableBytes: pre.tableBytes,
 	}
 	if err := s.o.Catalogue.Put(rec); err != nil {
@@ -146,8 +144,7 @@ func (s *Service) Backup(ctx context.Context, jobID uint64, p ops.Progress) (*Re
 func (s *Service) stream(ctx context.Context, key string, pre preflight, live *Live, obs *pgarchive.Observer) (string, s3store.UploadResult, error) {
 	pr, pw := io.Pipe()
 	hash := sha256.New()
-	enc, err := zstd.NewWriter(io.MultiWriter(hash, counter{&live.stored}, pw),
-		zstd.WithEncoderLevel(encoderLevel(s.o.Level)), zstd.WithEncoderConcurrency(2), zstd.WithWindowSize(4<<20))
+	enc, err := newFrameEncoder(io.MultiWriter(hash, counter{&live.stored}, pw), encoderLevel(s.o.Level), compressWorkers)
 	if err != nil {
 		return "", s3store.UploadResult{}, err
 	}
@@ -160,12 +157,11 @@ func (s *Service) stream(ctx context.Context, key string, pre preflight, live *L
 		err := s.o.Source.Run(dumpCtx, args, nil, io.MultiWriter(counter{&live.raw}, obs, tableWatcher{live, obs}, enc), stderr)
 		if err == nil {
 			err = enc.Close()
-		} else {
-			enc.Close()
 		}
 		if err != nil {
 			err = dumpError(ctx, err, stderr.String())
-			pw.CloseWithError(err)
+			pw.CloseWithError(err) // first, so that no compressor waits on the upload
+			enc.Abort(err)
 		} else {
 			// Only now may the upload see the end of its body and complete.
 			pw.Close()
