@@ -2,10 +2,11 @@ package s3store
 
 // PartSize is the part size for a stream expected to be about expected bytes, such that
 // maxParts parts (0: 10000) hold twice that: the stream's length is unknown when the
-// upload starts and the part size cannot change afterwards. It is at least
-// DefaultPartSize, a whole number of MiB, and at most MaxPartSize.
+// upload starts and the part size cannot change afterwards. It is a whole number of MiB,
+// at least MinPartSize (part buffers are most of an upload's memory) and at most
+// MaxPartSize; DefaultPartSize when nothing is expected.
 //
-// For 10000 parts: up to 39 GiB expected → 8 MiB; 200 GiB → 41 MiB.
+// For 10000 parts: up to 24 GiB expected → 5 MiB; 39 GiB → 8 MiB; 200 GiB → 41 MiB.
 func PartSize(expected int64, maxParts int32) int64 {
 	if maxParts <= 0 || maxParts > MaxParts {
 		maxParts = MaxParts
@@ -19,7 +20,7 @@ func PartSize(expected int64, maxParts int32) int64 {
 	}
 	need := (2*expected + m - 1) / m // ceil(2·expected / maxParts)
 	need = (need + MiB - 1) / MiB * MiB
-	return min(max(need, DefaultPartSize), MaxPartSize)
+	return min(max(need, MinPartSize), MaxPartSize)
 }
 
 // Concurrency is how many parts may be in flight within a memory budget of bytes.

@@ -20,8 +20,10 @@ func TestPartSize(t *testing.T) {
 	}{
 		{"nothing known", 0, 0, 8 * mib},
 		{"negative", -5, 10000, 8 * mib},
-		{"1.9 GB", 1_900_000_000, 10000, 8 * mib},
-		{"39 GiB still fits 8 MiB", 39 * gib, 10000, 8 * mib},
+		{"1.9 GB", 1_900_000_000, 10000, 5 * mib},
+		{"24 GiB still fits 5 MiB", 24 * gib, 10000, 5 * mib},
+		{"25 GiB", 25 * gib, 10000, 6 * mib},
+		{"39 GiB fits 8 MiB", 39 * gib, 10000, 8 * mib},
 		{"40 GiB", 40 * gib, 10000, 9 * mib},
 		{"200 GB", 200_000_000_000, 10000, 39 * mib},
 		{"200 GiB", 200 * gib, 10000, 41 * mib},
@@ -45,8 +47,8 @@ func TestPartSizeSuffices(t *testing.T) {
 	for _, maxParts := range []int32{1, 2, 7, 1000, 9999, 10000} {
 		for expected := int64(1); expected < 20<<40; expected = expected*3 + 12345 {
 			ps := s3store.PartSize(expected, maxParts)
-			if ps%mib != 0 || ps < s3store.DefaultPartSize || ps > s3store.MaxPartSize {
-				t.Fatalf("PartSize(%d, %d) = %d: not whole MiB in [8 MiB, 5 GiB]", expected, maxParts, ps)
+			if ps%mib != 0 || ps < s3store.MinPartSize || ps > s3store.MaxPartSize {
+				t.Fatalf("PartSize(%d, %d) = %d: not whole MiB in [5 MiB, 5 GiB]", expected, maxParts, ps)
 			}
 			if ps < s3store.MaxPartSize && ps*int64(maxParts) < 2*expected {
 				t.Fatalf("PartSize(%d, %d) = %d: %d parts hold %d < 2×expected", expected, maxParts, ps, maxParts, ps*int64(maxParts))
