@@ -101,6 +101,15 @@ need_redis() {
 
 # versitygw, the S3 server of the tests, in $CACHE_DIR/bin. `go install` leaves its version
 # as "git", so it is set at link time, and a binary that reports another version is rebuilt.
+# zstd, the program the restore commands use: a test reads the bot's backups with it.
+need_zstd() {
+	command -v zstd >/dev/null 2>&1 && return 0
+	echo "test-setup: installing zstd (Debian package)"
+	sudo_cmd apt-get update -qq
+	sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zstd >/dev/null
+	command -v zstd >/dev/null 2>&1 || { echo "test-setup: zstd is still missing after installing it" >&2; exit 1; }
+}
+
 need_versitygw() {
 	local bin="$CACHE_DIR/bin/versitygw"
 	if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qx "Version *: $VERSITYGW_VERSION"; then
@@ -149,6 +158,7 @@ need_go
 need_postgres # before need_lab: lab/build.sh builds the PostgreSQL image from its files
 need_redis    # before need_lab too, for the Redis image
 need_lab
+need_zstd
 need_versitygw
 need_registry
 echo "test-setup: ready"

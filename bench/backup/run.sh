@@ -6,7 +6,7 @@
 # on a generated PostgreSQL database (lab/seed), all against the same local PostgreSQL 15
 # and versitygw (S3) on 127.0.0.1. Variants run interleaved RUNS times; medians are
 # reported with the budgets: bot time ≤ 0.7 × anchor, ≤ 1.6 × floor, object ≤ anchor's,
-# peak RSS ≤ 64 MiB. Exits 0 whether or not the budgets are met; non-zero if a step broke.
+# peak RSS ≤ 64 MiB; then one `backup verify` of the last backup, timed. Exits 0 whether or not the budgets are met; non-zero if a step broke.
 #
 # Usage (from anywhere): bash bench/backup/run.sh
 #   DB_MB=1600      size of the generated database (MB of table data)
@@ -282,6 +282,17 @@ for r in $(seq "$RUNS"); do
 	log "run $r/$RUNS bot    ${s} s $(mb "$b") $((k / 1024)) MiB; $(grep -m1 'Backup OK:' "$work/bot-$r.out" | sed 's/^.*Backup OK:/Backup OK:/')"
 done
 
+# The last backup, proven: downloaded, decompressed and restored into a scratch database
+# that is dropped afterwards, row counts compared with the dump's (once: it takes minutes).
+log "verify: backup verify of the last backup"
+if ! printf 'backup verify\n' | /usr/bin/time -o "$work/t" -f '%e %M' "$work/bot" console --config "$work/bench.toml" >"$work/verify.out" 2>&1 ||
+	! grep -q 'restore check OK' "$work/verify.out"; then
+	echo "--- bot output (verify), verbatim ---" >&2; cat "$work/verify.out" >&2; echo "---" >&2
+	die "tootops backup verify: no 'restore check OK' line"
+fi
+read -r V VK <"$work/t"
+log "verify ${V} s $((VK / 1024)) MiB; $(grep -m1 'restore check OK' "$work/verify.out" | sed 's/^.*restore check OK/restore check OK/')"
+
 F=$(median "${f_s[@]}"); FR=$(median "${f_rss[@]}")
 A=$(median "${a_s[@]}"); AB=$(median "${a_b[@]}")
 I=$(median "${i_s[@]}"); IB=$(median "${i_b[@]}")
@@ -299,6 +310,8 @@ printf '%-44s %7.1f s   object %s\n' "anchor  pg_dump -Fc | aws s3 cp -" "$A" "$
 printf '%-44s %7.1f s   file %s   (info)\n' "info    pg_dump -Fc -Z1 > file" "$I" "$(mb "$IB")"
 printf '%-44s %7.1f s   object %s   peak RSS %s MiB (max of runs; median %s)\n' \
 	"tootops backup (zstd $COMPRESSION, streamed)" "$T" "$(mb "$TB")" "$RSS_MIB" "$(awk -v k="$TR" 'BEGIN{printf "%.0f", k/1024}')"
+printf '%-44s %7.1f s   peak RSS %s MiB   (%s)\n' "tootops backup verify (restore, compare)" "$V" "$((VK / 1024))" \
+	"$(grep -m1 -o 'restore check OK: [^;]*; [^;]*' "$work/verify.out" | sed 's/^restore check OK: //')"
 printf 'all runs (s): floor %s · anchor %s · info %s · tootops %s\n' "${f_s[*]}" "${a_s[*]}" "${i_s[*]}" "${b_s[*]}"
 printf 'ratios: time tootops/anchor %s (≤ 0.70 %s) · time tootops/floor %s (≤ 1.60 %s) · size tootops/anchor %s (≤ 1.00 %s) · RSS %s MiB (≤ 64 %s)\n' \
 	"$rt_a" "$(verdict "$rt_a" 0.70)" "$rt_f" "$(verdict "$rt_f" 1.60)" "$rs_a" "$(verdict "$rs_a" 1.00)" "$RSS_MIB" "$(verdict "$RSS_MIB" 64)"
