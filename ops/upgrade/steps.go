@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -375,24 +376,16 @@ func (u *Upgrader) rewriteCompose(r *Run, images map[string]string) error {
 	if string(out) == string(data) {
 		return nil
 	}
-	fi, err := os.Stat(r.ComposeFile)
-	if err != nil {
-		return err
-	}
-	tmp := r.ComposeFile + ".tootops.tmp"
-	if err := os.WriteFile(tmp, out, fi.Mode().Perm()); err != nil {
-		return &ops.Error{Msg: "cannot write next to the compose file: " + err.Error()}
-	}
-	if err := os.Rename(tmp, r.ComposeFile); err != nil {
-		os.Remove(tmp)
-		return &ops.Error{Msg: "cannot replace the compose file: " + err.Error()}
+	// Keeps the admin's mode and owner; a crash leaves the old file or the new one.
+	if err := ops.ReplaceFile(r.ComposeFile, out); err != nil {
+		return &ops.Error{Msg: "cannot replace the compose file: " + err.Error(), Hint: "the bot needs write access to the compose file's directory"}
 	}
 	return nil
 }
 
 // assets copies public/ out of the new image into AssetsDir/public-vX.Y.Z and points
 // the "current" symlink at it in one rename, for nginx. The previous version's copy
-// stays: cached pages still name its hashed files.
+// stays (cached pages still name its hashed files); older ones are removed.
 func (u *Upgrader) assets(ctx context.Context, r *Run) (string, error) {
 	web := u.o.Services[0]
 	dst := filepath.Join(u.o.AssetsDir, "public-"+r.To)
@@ -417,10 +410,51 @@ func (u *Upgrader) assets(ctx context.Context, r *Run) (string, error) {
 	if _, err := os.Stat(target); err != nil {
 		target = dst
 	}
-	if err := compose.SwapSymlink(filepath.Join(u.o.AssetsDir, "current"), target); err != nil {
+	link := filepath.Join(u.o.AssetsDir, "current")
+	prev, _ := os.Readlink(link)
+	if err := compose.SwapSymlink(link, target); err != nil {
 		return "", err
 	}
-	return filepath.Join(u.o.AssetsDir, "current") + " → " + target, nil
+	out := link + " → " + target
+	removed, err := pruneAssets(u.o.AssetsDir, dst, prev)
+	if len(removed) > 0 {
+		out += "; removed old copies " + strings.Join(removed, ", ")
+	}
+	if err != nil {
+		out += "; could not remove an old copy: " + err.Error()
+	}
+	return out, nil
+}
+
+// assetsDirName is the bot's name for a version's copy of public/.
+var assetsDirName = regexp.MustCompile(`^public-v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
+
+// pruneAssets removes the copies of public/ in dir other than the new one (keep) and the
+// one the link pointed at before (prev: cached pages still name its hashed files, and a
+// rollback points back at it). Only directories named like the bot's are touched.
+func pruneAssets(dir, keep, prev string) (removed []string, err error) {
+	if !filepath.IsAbs(prev) && prev != "" {
+		prev = filepath.Join(dir, prev)
+	}
+	if filepath.Base(prev) == "public" {
+		prev = filepath.Dir(prev)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if !e.IsDir() || !assetsDirName.MatchString(e.Name()) || p == filepath.Clean(keep) || p == filepath.Clean(prev) {
+			continue
+		}
+		if rerr := os.RemoveAll(p); rerr != nil {
+			err = errors.Join(err, rerr)
+			continue
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, err
 }
 
 // health waits for web's /health, streaming's health and the three versions to agree
