@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -531,4 +532,80 @@ func TestOlderPgDumpIsRefusedBeforeStarting(t *testing.T) {
 		t.Fatalf("err = %v", ops.SafeText(err))
 	}
 	r.nothingLeft()
+}
+
+// TestRestoreCommandRuns runs the restore commands the bot gives, as an admin would, on
+// a database owned by Mastodon's own role: the restored database and its tables must be
+// that role's again, with the same rows, and swapped in under the original name.
+func TestRestoreCommandRuns(t *testing.T) {
+	r := newRig(t, rigOptions{rows: 3000})
+	ctx := context.Background()
+	r.pg.Psql(t, r.db, `CREATE ROLE mastodon LOGIN;
+ALTER DATABASE mastodon_test OWNER TO mastodon;
+DO $$ DECLARE t record; BEGIN
+  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+    EXECUTE format('ALTER TABLE public.%I OWNER TO mastodon', t.tablename);
+  END LOOP;
+END $$;`)
+	want := r.counts(r.db)
+
+	res, err := r.svc.Backup(ctx, 1, ops.NoProgress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Record.Owner != "mastodon" {
+		t.Errorf("recorded owner %q, want mastodon", res.Record.Owner)
+	}
+	cmd, err := r.svc.RestoreCommand(ctx, res.Record.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Step 1 downloads with awscli; the test fetches the object itself to the same file.
+	var script []string
+	file := ""
+	for line := range strings.SplitSeq(cmd, "\n") {
+		switch {
+		case strings.HasPrefix(line, "aws s3 cp "):
+			f := strings.Fields(line)
+			file = f[len(f)-1]
+		case line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "To restore"):
+			script = append(script, line)
+		}
+	}
+	if file == "" || len(script) < 4 {
+		t.Fatalf("unexpected restore commands:\n%s", cmd)
+	}
+	body, _, err := r.store.Get(ctx, res.Record.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(body)
+	body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(file) })
+
+	sh := exec.Command("bash", "-euo", "pipefail", "-c", strings.Join(script, "\n"))
+	sh.Env = append(os.Environ(), "PATH="+r.pg.BinDir+":"+os.Getenv("PATH"), "PGPASSWORD="+r.pg.Password)
+	if out, err := sh.CombinedOutput(); err != nil {
+		t.Fatalf("the restore commands failed: %v\n%s\n--- commands ---\n%s", err, out, strings.Join(script, "\n"))
+	}
+
+	// Swapped in: the original name holds the restored copy, the old one is kept.
+	if got := strings.TrimSpace(r.pg.Psql(t, "postgres", "SELECT string_agg(datname || ':' || pg_get_userbyid(datdba), ',' ORDER BY datname) FROM pg_database WHERE datname LIKE 'mastodon_test%'")); got != "mastodon_test:mastodon,mastodon_test_old:mastodon" {
+		t.Errorf("databases after the swap: %s", got)
+	}
+	if got := strings.TrimSpace(r.pg.Psql(t, r.db, "SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'")); got != "mastodon" {
+		t.Errorf("restored tables are owned by %q, want mastodon", got)
+	}
+	got := r.counts(r.db)
+	for name, n := range want {
+		if got[name] != n {
+			t.Errorf("restored %s has %d rows, want %d", name, got[name], n)
+		}
+	}
 }

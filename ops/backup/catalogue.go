@@ -21,6 +21,7 @@ const (
 type Record struct {
 	Key           string           `json:"key"`
 	Database      string           `json:"database"`
+	Owner         string           `json:"owner,omitempty"` // the database's owner, for the restore
 	Status        Status           `json:"status"`
 	JobID         uint64           `json:"job,omitempty"`
 	Started       time.Time        `json:"started"`

@@ -31,7 +31,8 @@ type preflight struct {
 	serverVersion string
 	serverMajor   int
 	dumpVersion   string
-	tableBytes    int64 // heap and TOAST of the tables pg_dump will read
+	owner         string // the database's owner
+	tableBytes    int64  // heap and TOAST of the tables pg_dump will read
 	expected      int64
 	estimate      bool
 	first         bool // no earlier successful backup: run the canary
@@ -64,7 +65,7 @@ func (s *Service) Backup(ctx context.Context, jobID uint64, p ops.Progress) (*Re
 	start := s.o.Now()
 	key := Key(s.o.Prefix, s.o.Database, start)
 	rec := Record{
-		Key: key, Database: s.o.Database, Status: Running, JobID: jobID, Started: start,
+		Key: key, Database: s.o.Database, Owner: pre.owner, Status: Running, JobID: jobID, Started: start,
 		ServerVersion: pre.serverVersion, DumpVersion: pre.dumpVersion, Compression: fmt.Sprintf("zstd %s, %d MiB frames", s.o.Level, frameSize>>20),
 		TableBytes: pre.tableBytes,
 	}
@@ -297,18 +298,20 @@ func (s *Service) probe(ctx context.Context) (preflight, error) {
 	var pre preflight
 	rows, err := query(ctx, s.o.Source, s.o.Database, `SELECT current_setting('server_version_num'), current_setting('server_version'),
   (SELECT coalesce(sum(pg_table_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%')`)
+    WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'),
+  (SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database WHERE datname = current_database())`)
 	if err != nil {
 		return pre, &ops.Error{Msg: "cannot reach database " + s.o.Database + " (" + s.o.Source.Where() + "): " + ops.SafeText(err),
 			Hint: "check [backup] database and source; `bot check` tests the connection"}
 	}
-	if len(rows) != 1 || len(rows[0]) != 3 {
+	if len(rows) != 1 || len(rows[0]) != 4 {
 		return pre, fmt.Errorf("unexpected answer from the server: %q", rows)
 	}
 	num, _ := strconv.Atoi(rows[0][0])
 	pre.serverMajor = num / 10000
 	pre.serverVersion = rows[0][1]
 	pre.tableBytes, _ = strconv.ParseInt(rows[0][2], 10, 64)
+	pre.owner = rows[0][3]
 
 	var out, errb strings.Builder
 	if err := s.o.Source.Run(ctx, []string{"pg_dump", "--version"}, nil, &out, &errb); err != nil {

@@ -109,9 +109,11 @@ func (e *frameEncoder) run(fw *frameWorker) {
 	defer e.wg.Done()
 	for p := range fw.in {
 		if !p.end {
-			// Errors are the output's, recorded by fw.Write; the encoder's own
-			// are for bad options, which NewWriter checked.
-			_, _ = fw.enc.Write(p.b)
+			if e.failed() == nil { // after a failure, only drain
+				// Errors are the output's, recorded by fw.Write; the encoder's
+				// own are for bad options, which NewWriter checked.
+				_, _ = fw.enc.Write(p.b)
+			}
 			e.pool <- p.b[:0]
 			continue
 		}

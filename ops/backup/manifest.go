@@ -19,7 +19,8 @@ type Manifest struct {
 	Version       int              `json:"manifest_version"`
 	Key           string           `json:"key"`
 	Database      string           `json:"database"`
-	Format        string           `json:"format"` // how to read the object
+	Owner         string           `json:"owner,omitempty"` // the database's owner: restore as this role
+	Format        string           `json:"format"`          // how to read the object
 	Size          int64            `json:"size"`
 	RawSize       int64            `json:"raw_size"`
 	SHA256        string           `json:"sha256"`
@@ -38,7 +39,7 @@ const manifestFormat = "PostgreSQL custom-format archive (pg_dump -Fc -Z0) compr
 
 func manifestOf(r Record) Manifest {
 	return Manifest{
-		Tool: "tootops", Version: 1, Key: r.Key, Database: r.Database, Format: manifestFormat,
+		Tool: "tootops", Version: 1, Key: r.Key, Database: r.Database, Owner: r.Owner, Format: manifestFormat,
 		Size: r.Size, RawSize: r.RawSize, SHA256: r.SHA256, Started: r.Started.UTC(), Finished: r.Finished.UTC(),
 		Seconds: r.Took().Seconds(), ServerVersion: r.ServerVersion, DumpVersion: r.DumpVersion,
 		Compression: r.Compression, Tables: r.Tables, Rows: r.Rows, Verify: r.Verify,
@@ -48,7 +49,7 @@ func manifestOf(r Record) Manifest {
 // Record is the catalogue record the manifest describes.
 func (m Manifest) Record() Record {
 	return Record{
-		Key: m.Key, Database: m.Database, Status: OK, Started: m.Started, Finished: m.Finished,
+		Key: m.Key, Database: m.Database, Owner: m.Owner, Status: OK, Started: m.Started, Finished: m.Finished,
 		Size: m.Size, RawSize: m.RawSize, SHA256: m.SHA256, Tables: m.Tables, Rows: m.Rows,
 		ServerVersion: m.ServerVersion, DumpVersion: m.DumpVersion, Compression: m.Compression, Verify: m.Verify,
 	}

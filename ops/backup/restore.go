@@ -54,6 +54,12 @@ func (s *Service) RestoreCommand(ctx context.Context, key string) (string, error
 		in = compose + " exec -T " + w.Service + " "
 	}
 	user := " -U " + s.o.Source.User()
+	// pg_restore --no-owner makes the restoring role own everything; Mastodon's role
+	// (DB_USER) must own the restored database and its tables, as it did the original.
+	owner, role := "", ""
+	if rec.Owner != "" && rec.Owner != s.o.Source.User() {
+		owner, role = " -O "+rec.Owner, " --role="+rec.Owner
+	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "To restore %s (%s, taken %s) by hand:\n", key, ops.Bytes(rec.Size), rec.Started.UTC().Format("2006-01-02 15:04Z"))
@@ -63,8 +69,8 @@ func (s *Service) RestoreCommand(ctx context.Context, key string) (string, error
 		fmt.Fprintf(&b, "echo '%s  %s' | sha256sum -c\n", rec.SHA256, file)
 	}
 	b.WriteString("# 2. restore into a new, empty database beside the live one\n")
-	fmt.Fprintf(&b, "%screatedb%s -T template0 %s\n", in, user, tmp)
-	fmt.Fprintf(&b, "zstd -dc %s | %spg_restore%s --no-owner --exit-on-error -d %s\n", file, in, user, tmp)
+	fmt.Fprintf(&b, "%screatedb%s%s -T template0 %s\n", in, user, owner, tmp)
+	fmt.Fprintf(&b, "zstd -dc %s | %spg_restore%s%s --no-owner --exit-on-error -d %s\n", file, in, user, role, tmp)
 	b.WriteString("# 3. stop Mastodon, swap the databases, start it again\n")
 	if compose != "" {
 		fmt.Fprintf(&b, "%s stop web streaming sidekiq\n", compose)
