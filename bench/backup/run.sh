@@ -15,6 +15,9 @@
 #                   already holds ≥ DB_MB); everything else lives in a per-run directory
 #                   there and is removed at the end
 #   COMPRESSION=default   the bot's [backup] compression
+#   TLS=1           versitygw over HTTPS with a self-signed certificate, as production S3
+#                   is: the SDK (like awscli) then sends parts unsigned, TLS protecting
+#                   them, instead of hashing every part for the signature as over HTTP
 #   KEEP=1          leave PostgreSQL, versitygw and the run directory up at the end
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +28,7 @@ RUNS=${RUNS:-3}
 BENCH_DIR=${BENCH_DIR:-/var/tmp/tootops-bench}
 COMPRESSION=${COMPRESSION:-default}
 KEEP=${KEEP:-0}
+TLS=${TLS:-0}
 PGBIN=/usr/lib/postgresql/15/bin
 AWS=/usr/bin/aws
 DB=bench
@@ -178,17 +182,27 @@ fi
 S3PORT=$(free_port)
 S3_ENDPOINT=http://127.0.0.1:$S3PORT
 mkdir -p "$work/s3/root" "$work/s3/meta"
+tls_args=() ca_line=
+if [ "$TLS" = 1 ]; then
+	S3_ENDPOINT=https://127.0.0.1:$S3PORT
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$work/s3/key.pem" -out "$work/s3/cert.pem" >"$work/openssl.log" 2>&1 ||
+		{ show "$work/openssl.log"; die "openssl: self-signed certificate"; }
+	tls_args=(--cert "$work/s3/cert.pem" --key "$work/s3/key.pem")
+	export AWS_CA_BUNDLE=$work/s3/cert.pem
+	ca_line="ca_file = \"$work/s3/cert.pem\""
+fi
 export AWS_ACCESS_KEY_ID=BENCH$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)
 export AWS_SECRET_ACCESS_KEY=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
 export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials AWS_PAGER=
 : >"$AWS_CONFIG_FILE"; : >"$AWS_SHARED_CREDENTIALS_FILE"
 log "starting versitygw on $S3_ENDPOINT"
 env -u VGW_PORT ROOT_ACCESS_KEY="$AWS_ACCESS_KEY_ID" ROOT_SECRET_KEY="$AWS_SECRET_ACCESS_KEY" \
-	"$VGW" --port "127.0.0.1:$S3PORT" --quiet --region us-east-1 posix --sidecar "$work/s3/meta" "$work/s3/root" \
+	"$VGW" --port "127.0.0.1:$S3PORT" --quiet --region us-east-1 "${tls_args[@]}" posix --sidecar "$work/s3/meta" "$work/s3/root" \
 	>"$work/versitygw.log" 2>&1 &
 vgw_pid=$!
 for i in $(seq 150); do
-	curl -s -o /dev/null "$S3_ENDPOINT/" && break
+	curl -s -o /dev/null ${AWS_CA_BUNDLE:+--cacert "$AWS_CA_BUNDLE"} "$S3_ENDPOINT/" && break
 	kill -0 "$vgw_pid" 2>/dev/null || { show "$work/versitygw.log"; die "versitygw exited"; }
 	[ "$i" = 150 ] && { show "$work/versitygw.log"; die "versitygw not answering on $S3_ENDPOINT after 15 s"; }
 	sleep 0.1
@@ -216,6 +230,7 @@ region = "us-east-1"
 bucket = "$BUCKET"
 prefix = "tootops"
 path_style = true
+$ca_line
 [state]
 path = "$work/state.db"
 [log]
@@ -302,8 +317,8 @@ RSS_MIB=$(awk -v k="$TRmax" 'BEGIN{printf "%.0f", k/1024}')
 rt_a=$(div "$T" "$A"); rt_f=$(div "$T" "$F"); rs_a=$(div "$TB" "$AB")
 
 echo
-printf 'database %s: %s GB of tables (pg_table_size), PostgreSQL %s; %s runs each, medians; %s CPUs\n' \
-	"$DB" "$(awk -v b="$have" 'BEGIN{printf "%.2f", b/1e9}')" "$PGVER" "$RUNS" "$(nproc)"
+printf 'database %s: %s GB of tables (pg_table_size), PostgreSQL %s; %s runs each, medians; %s CPUs; S3 %s\n' \
+	"$DB" "$(awk -v b="$have" 'BEGIN{printf "%.2f", b/1e9}')" "$PGVER" "$RUNS" "$(nproc)" "${S3_ENDPOINT%%:*}"
 [ -f "$BENCH_DIR/seeded.txt" ] && echo "  ($(cat "$BENCH_DIR/seeded.txt"))"
 printf '%-44s %7.1f s   pg_dump peak RSS %s MiB\n' "floor   pg_dump -Fc -Z0 > /dev/null" "$F" "$(awk -v k="$FR" 'BEGIN{printf "%.0f", k/1024}')"
 printf '%-44s %7.1f s   object %s\n' "anchor  pg_dump -Fc | aws s3 cp -" "$A" "$(mb "$AB")"

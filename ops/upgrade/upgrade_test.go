@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,6 +156,17 @@ func TestUpgradeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The admin's file: readable by all, owned by someone else (as root, the test can).
+	if err := os.Chmod(h.sc.ComposeFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	uid, gid := os.Getuid(), os.Getgid()
+	if os.Geteuid() == 0 {
+		uid, gid = 1000, 1000
+		if err := os.Chown(h.sc.ComposeFile, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
 	vs, err := h.up.Versions(context.Background())
 	if err != nil || !vs.Agree() || vs.Image != "v4.5.0" {
 		t.Fatalf("versions before = %+v, %v", vs, err)
@@ -181,10 +193,14 @@ func TestUpgradeEndToEnd(t *testing.T) {
 	if got := h.images(); strings.Count(got, ":v4.5.1") != 3 {
 		t.Errorf("images after = %s", got)
 	}
-	// The compose file changed on its image lines only.
+	// The compose file changed on its image lines only, and is still the admin's.
 	after, err := os.ReadFile(h.sc.ComposeFile)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fi, err := os.Stat(h.sc.ComposeFile); err != nil || fi.Mode().Perm() != 0o644 ||
+		int(fi.Sys().(*syscall.Stat_t).Uid) != uid || int(fi.Sys().(*syscall.Stat_t).Gid) != gid {
+		t.Errorf("compose file after the upgrade: %v %+v, %v; want -rw-r--r-- %d:%d", fi.Mode(), fi.Sys(), err, uid, gid)
 	}
 	bl, al := strings.Split(string(before), "\n"), strings.Split(string(after), "\n")
 	if len(bl) != len(al) {
