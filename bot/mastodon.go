@@ -319,15 +319,62 @@ func (m *Mastodon) callJSON(ctx context.Context, method, path string, query url.
 	return resp.Header, nil
 }
 
-// describe wraps an API failure in an error an admin may read.
+// describe wraps an API failure in an error an admin may read: what the bot was doing,
+// on which server, and why it failed, in the admin's terms, with a hint. The token never
+// appears in it. The cause stays in Err (dialWithRetry looks for a 401 there).
 func (m *Mastodon) describe(what string, err error) error {
 	var rl *RateLimitedError
 	if errors.As(err, &rl) {
 		return err
 	}
-	var api *mastodon.APIError
-	if errors.As(err, &api) && api.StatusCode == http.StatusUnauthorized {
-		return &ops.Error{Msg: fmt.Sprintf("%s refused the access token (401) when the bot tried to %s", m.server, what), Hint: "the token was revoked or is wrong: create a new one and restart the bot", Err: err}
+	msg := fmt.Sprintf("could not %s on %s", what, m.server)
+	cause, hint := m.cause(err)
+	if cause != "" {
+		msg += ": " + cause
 	}
-	return &ops.Error{Msg: fmt.Sprintf("could not %s on %s", what, m.server), Err: err}
+	return &ops.Error{Msg: msg, Hint: hint, Err: err}
+}
+
+// cause says why a call failed: the server's answer, a network or TLS failure, or an
+// answer that is not Mastodon's; "" when it cannot tell.
+func (m *Mastodon) cause(err error) (cause, hint string) {
+	var (
+		api    *mastodon.APIError
+		syntax *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &api):
+		return m.apiCause(api)
+	case errors.As(err, &syntax):
+		return "the answer is not Mastodon's JSON", "[mastodon] server must be the instance's address, such as https://social.example.coop, not a page in front of it"
+	}
+	if cause, hint, ok := ops.NetCause(err); ok {
+		return cause, hint
+	}
+	return "", "the bot's log has the details"
+}
+
+// apiCause describes an HTTP error answer, quoting Mastodon's error text (cleaned, and
+// with the token cut out in case a proxy echoes it): "the access token was refused (401:
+// The access token is invalid)".
+func (m *Mastodon) apiCause(api *mastodon.APIError) (cause, hint string) {
+	text := ops.CleanLine(api.Message, 200)
+	if m.token != "" {
+		text = strings.ReplaceAll(text, m.token, "[REDACTED]")
+	}
+	if text == "" {
+		text = http.StatusText(api.StatusCode)
+	}
+	answer := fmt.Sprintf("(%d: %s)", api.StatusCode, text)
+	switch code := api.StatusCode; {
+	case code == http.StatusUnauthorized:
+		return "the access token was refused " + answer, "the token was revoked or is wrong: create a new one (Preferences → Development) and restart the bot"
+	case code == http.StatusForbidden:
+		return "the request was refused " + answer, "the token needs the read, write and follow scopes, and the bot account must not be disabled or suspended"
+	case code == http.StatusNotFound:
+		return "the server answered " + answer, "[mastodon] server must be the instance's address, such as https://social.example.coop"
+	case code >= 500:
+		return "the server failed " + answer, "is Mastodon up? The log of its web container says why"
+	}
+	return "the server answered " + answer, "the bot's log has the details"
 }

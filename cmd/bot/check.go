@@ -139,6 +139,15 @@ func onlineChecks(cfg *config.Config) []check {
 			}
 			return "reachable, API " + api, nil
 		}})
+		// Upgrades need the Compose project, and only they read GitHub's releases.
+		checks = append(checks, check{"github releases", func(ctx context.Context) (string, error) {
+			return checkReleases(ctx, cfg.Upgrade)
+		}, time.Minute})
+		if c.Directory != "" || cfg.Upgrade.AssetsDir != "" {
+			checks = append(checks, check{name: strings.TrimSpace("compose dir " + c.Directory), run: func(context.Context) (string, error) {
+				return checkCompose(c.Directory, cfg.Upgrade.AssetsDir)
+			}})
+		}
 	}
 	if b := cfg.Backup; b != nil {
 		checks = append(checks, check{"backup " + b.Database, func(ctx context.Context) (string, error) {
@@ -147,6 +156,21 @@ func onlineChecks(cfg *config.Config) []check {
 		checks = append(checks, check{"s3 " + b.S3.Bucket, func(ctx context.Context) (string, error) {
 			return checkBackup(ctx, cfg)
 		}, time.Minute})
+	}
+	if f := cfg.Maintenance.File; f != "" {
+		checks = append(checks, check{name: "maintenance " + f, run: func(context.Context) (string, error) {
+			return checkMaintenance(f)
+		}})
+	}
+	if c := cfg.Certs; c != nil {
+		checks = append(checks, check{"certs", func(ctx context.Context) (string, error) {
+			return checkCerts(ctx, c)
+		}, time.Minute})
+	}
+	if addr := cfg.HTTP.Listen; addr != "" {
+		checks = append(checks, check{name: "http " + addr, run: func(ctx context.Context) (string, error) {
+			return checkListen(ctx, addr)
+		}})
 	}
 	return checks
 }

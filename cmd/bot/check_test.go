@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/tootops/tootops/mastodonsim"
+	"github.com/tootops/tootops/ops/release/releasetest"
 )
 
 func TestCheckOnline(t *testing.T) {
 	srv := mastodonsim.New(t)
 	botAcc := srv.AddLocalAccount("tootops", mastodonsim.Bot())
 	token := botAcc.Token("read", "write", "follow")
+	gh := releasetest.New(t, releasetest.Release{Tag: "v4.5.1"})
 	conf := func(tok, dockerHost string) string {
 		return writeConfig(t, fmt.Sprintf(`
 [mastodon]
@@ -25,7 +27,9 @@ accounts = ["alice@social.example.coop"]
 [compose]
 project = "mastodon"
 docker_host = %q
-`, srv.URL, tok, dockerHost))
+[upgrade]
+releases_url = %q
+`, srv.URL, tok, dockerHost, gh.URL))
 	}
 	code, out, errOut := invoke(t, "", "check", "--config", conf(token, "unix:///var/run/docker.sock"))
 	if code != 0 {
@@ -46,7 +50,7 @@ docker_host = %q
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, want := range []string{
-		"✗ mastodon " + srv.URL + ": " + srv.URL + " refused the access token (401) when the bot tried to sign in\n    hint: the token was revoked or is wrong",
+		"✗ mastodon " + srv.URL + ": could not sign in on " + srv.URL + ": the access token was refused (401: The access token is invalid)\n    hint: the token was revoked or is wrong",
 		"✗ docker tcp://127.0.0.1:1: cannot reach the Docker daemon at tcp://127.0.0.1:1\n    hint: is dockerd running",
 	} {
 		if !strings.Contains(out, want) {

@@ -22,15 +22,7 @@ import (
 // nil (no [backup]); pub receives the bot's publisher once the bot exists.
 func newUpgrader(cfg *config.Config, store *state.Store, project *compose.Project, backups upgrade.Backups, pub *lateAnnouncer, log zerolog.Logger) *upgrade.Upgrader {
 	u := cfg.Upgrade
-	client := release.NewClient(release.ClientOptions{
-		URL:       u.ReleasesURL,
-		Token:     u.GitHubToken.Reveal(),
-		Cache:     stateCache{store},
-		UserAgent: "tootops/" + versionString() + " (+https://github.com/tootops/tootops)",
-		HTTPClient: &http.Client{
-			Timeout: 30 * time.Second,
-		},
-	})
+	client := releaseClient(u, stateCache{store})
 	o := upgrade.Options{
 		Engine: project, Releases: client, Store: store, Publisher: pub,
 		Services: u.Services, WebURL: u.WebURL, StreamingURL: u.StreamingURL, AssetsDir: u.AssetsDir,
@@ -47,6 +39,19 @@ func newUpgrader(cfg *config.Config, store *state.Store, project *compose.Projec
 		o.Maintenance = maintenance.Flag{Path: cfg.Maintenance.File}
 	}
 	return upgrade.New(o)
+}
+
+// releaseClient is the GitHub client of [upgrade]; cache may be nil.
+func releaseClient(u config.Upgrade, cache release.Cache) *release.Client {
+	return release.NewClient(release.ClientOptions{
+		URL:       u.ReleasesURL,
+		Token:     u.GitHubToken.Reveal(),
+		Cache:     cache,
+		UserAgent: "tootops/" + versionString() + " (+https://github.com/tootops/tootops)",
+		HTTPClient: &http.Client{
+			Timeout: 30 * time.Second,
+		},
+	})
 }
 
 // lateAnnouncer is the bot's publisher for commands built before the bot.
