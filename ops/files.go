@@ -40,9 +40,13 @@ func ReplaceFile(path string, data []byte) error {
 		return fail(err)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil && !os.IsPermission(err) {
+		if err := f.Chown(int(st.Uid), int(st.Gid)); os.IsPermission(err) {
+			// Not root: the bot's user owns the new file; the group can stay when the
+			// user is in it.
+			_ = f.Chown(-1, int(st.Gid))
+		} else if err != nil {
 			return fail(err)
-		} // without the right to (not root, someone else's file), the bot's user owns it
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return fail(err)
