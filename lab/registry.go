@@ -94,47 +94,25 @@ http:
 func (r *RegistryServer) start(t testing.TB, bin, conf string) error {
 	cmd := exec.Command(bin, "serve", conf)
 	// No REGISTRY_* overrides from the developer's environment, and no tracing exporter.
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "REGISTRY_") && !strings.HasPrefix(kv, "OTEL_") {
-			env = append(env, kv)
+	cmd.Env = append(envWithout("REGISTRY_", "OTEL_"), "OTEL_TRACES_EXPORTER=none")
+	hc := &http.Client{Timeout: time.Second}
+	stop, err := startServer(cmd, "registry on "+r.host, func() error {
+		resp, err := hc.Get("http://" + r.host + "/v2/")
+		if err != nil {
+			return err
 		}
-	}
-	cmd.Env = append(env, "OTEL_TRACES_EXPORTER=none")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET /v2/: %s", resp.Status)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	hc := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case <-exited:
-			return fmt.Errorf("registry serve %s exited: %s", conf, strings.TrimSpace(out.String()))
-		default:
-		}
-		resp, err := hc.Get("http://" + r.host + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				t.Cleanup(stop)
-				t.Cleanup(func() { r.untagAll(t) }) // before stop: cleanups run last first
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return fmt.Errorf("registry on %s not answering /v2/ after 15s (%v): %s", r.host, err, strings.TrimSpace(out.String()))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	t.Cleanup(stop)
+	t.Cleanup(func() { r.untagAll(t) }) // before stop: cleanups run last first
+	return nil
 }
 
 // Host is the registry's address, 127.0.0.1:port, the first part of its image references.

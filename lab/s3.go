@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,51 +165,66 @@ func S3(t testing.TB, o S3Options) *S3Server {
 // start runs versitygw with args and waits until it answers HTTP; on failure it stops it.
 func (s *S3Server) start(t testing.TB, bin string, args []string) error {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(cleanEnv(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+	cmd.Env = append(envWithout("VGW_", "ROOT_"), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+	hc := s.HTTPClient()
+	hc.Timeout = time.Second
+	stop, err := startServer(cmd, "versitygw on "+s.Endpoint, func() error {
+		resp, err := hc.Get(s.Endpoint + "/")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	t.Cleanup(stop)
+	return nil
+}
+
+// startServer starts cmd, its output captured, and waits up to 15 s until ready returns
+// nil. It returns stop, which kills the process and reaps it. On failure the process is
+// stopped and the error ends with what it printed.
+func startServer(cmd *exec.Cmd, what string, ready func() error) (stop func(), err error) {
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, err
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
+	stop = func() {
 		_ = cmd.Process.Kill()
 		<-exited
 	}
-
-	hc := s.HTTPClient()
-	hc.Timeout = time.Second
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		select {
 		case <-exited:
-			return fmt.Errorf("versitygw %s exited: %s", strings.Join(args, " "), strings.TrimSpace(out.String()))
+			return nil, fmt.Errorf("%s: %s exited: %s", what, strings.Join(cmd.Args, " "), strings.TrimSpace(out.String()))
 		default:
 		}
-		resp, err := hc.Get(s.Endpoint + "/")
+		err := ready()
 		if err == nil {
-			resp.Body.Close()
-			t.Cleanup(stop)
-			return nil
+			return stop, nil
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return fmt.Errorf("versitygw on %s not answering after 15s (%v): %s", s.Endpoint, err, strings.TrimSpace(out.String()))
+			return nil, fmt.Errorf("%s not answering after 15s (%v): %s", what, err, strings.TrimSpace(out.String()))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// cleanEnv is the environment without versitygw's own settings, so that a developer's
-// VGW_* or ROOT_* variables cannot change the lab.
-func cleanEnv() []string {
+// envWithout is the environment less the variables with any of these prefixes, so that
+// a developer's settings (versitygw's VGW_* and ROOT_*, the registry's REGISTRY_*)
+// cannot change the lab.
+func envWithout(prefixes ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "VGW_") || strings.HasPrefix(kv, "ROOT_") {
-			continue
+		if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(kv, p) }) {
+			env = append(env, kv)
 		}
-		env = append(env, kv)
 	}
 	return env
 }

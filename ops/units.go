@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,19 @@ func Ago(d time.Duration) string {
 		return fmt.Sprintf("%d h ago", int(d/time.Hour))
 	}
 	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+}
+
+// Duration is time.Duration.String without its zero tails: "2m", not "2m0s"; "1h", not
+// "1h0m0s".
+func Duration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Thousands writes n with separators: 1,234,567.

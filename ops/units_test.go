@@ -21,3 +21,19 @@ func TestBytes(t *testing.T) {
 		t.Errorf("Rate over 0 = %q", got)
 	}
 }
+
+func TestDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		2 * time.Minute:                      "2m",
+		time.Hour:                            "1h",
+		90 * time.Minute:                     "1h30m",
+		time.Hour + 5*time.Second:            "1h0m5s",
+		45 * time.Second:                     "45s",
+		1500 * time.Millisecond:              "1.5s",
+		2*time.Minute + 500*time.Millisecond: "2m0.5s",
+	} {
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

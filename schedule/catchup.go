@@ -3,11 +3,11 @@ package schedule
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/tootops/tootops/ops"
 	"github.com/tootops/tootops/state"
 )
 
@@ -68,7 +68,7 @@ func (s *Scheduler) settle(ctx context.Context, j *job) error {
 		For:     slot,
 		Outcome: OutcomeMissed,
 		Summary: fmt.Sprintf("missed %s while the bot was down (more than %s ago); not run",
-			slotText(slot, now), shortDuration(s.catchUp)),
+			slotText(slot, now), ops.Duration(s.catchUp)),
 	}
 	log.Warn().Time("for", slot).Dur("late", late).Dur("catch_up", s.catchUp).
 		Msg("missed scheduled run not caught up")
@@ -122,16 +122,4 @@ func slotText(slot, now time.Time) string {
 		return slot.Format("15:04")
 	}
 	return slot.Format("2006-01-02 15:04")
-}
-
-// shortDuration drops the zero tails of time.Duration.String: "1h", not "1h0m0s".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

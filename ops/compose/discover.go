@@ -290,5 +290,14 @@ func (p *Project) service(snap *Snapshot, name string) (*Service, error) {
 	}
 }
 
+// discoverService lists the project's containers now and returns one service of it.
+func (p *Project) discoverService(ctx context.Context, name string) (*Service, error) {
+	snap, err := p.discover(ctx, p.eng)
+	if err != nil {
+		return nil, err
+	}
+	return p.service(snap, name)
+}
+
 // containerSummary is a listed container.
 type containerSummary = container.Summary

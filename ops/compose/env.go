@@ -11,11 +11,7 @@ import (
 // runs with (its env_file and environment, and its image's), values left out: the
 // upgrade checks that a release's required variables are set without reading secrets.
 func (p *Project) ServiceEnv(ctx context.Context, service string) (map[string]bool, error) {
-	snap, err := p.discover(ctx, p.eng)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := p.service(snap, service)
+	svc, err := p.discoverService(ctx, service)
 	if err != nil {
 		return nil, err
 	}

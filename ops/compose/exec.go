@@ -45,11 +45,7 @@ func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code
 // ctx ends first the connection is closed, which ends a program writing to its stdout
 // (EPIPE) or reading its stdin (EOF); Exec then returns ctx's error.
 func (p *Project) Exec(ctx context.Context, service string, o ExecOptions) error {
-	snap, err := p.discover(ctx, p.eng)
-	if err != nil {
-		return err
-	}
-	svc, err := p.service(snap, service)
+	svc, err := p.discoverService(ctx, service)
 	if err != nil {
 		return err
 	}

@@ -133,11 +133,7 @@ func (p *Project) FollowLogs(ctx context.Context, service string, o FollowOption
 	defer f.stop()
 	// Watch before listing, so that no start in between is missed.
 	f.watch(fctx)
-	snap, err := p.discover(fctx, p.eng)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := p.service(snap, service)
+	svc, err := p.discoverService(fctx, service)
 	if err != nil {
 		return nil, err
 	}

@@ -65,11 +65,7 @@ func (p *Project) Logs(ctx context.Context, service string, o LogOptions) (*Logs
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultLogBytes
 	}
-	snap, err := p.discover(ctx, p.eng)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := p.service(snap, service)
+	svc, err := p.discoverService(ctx, service)
 	if err != nil {
 		return nil, err
 	}

@@ -56,11 +56,7 @@ func (p *Project) PlanRun(ctx context.Context, service string, cmd []string) (*R
 }
 
 func (p *Project) oneOffTemplate(ctx context.Context, service string) (Container, error) {
-	snap, err := p.discover(ctx, p.eng)
-	if err != nil {
-		return Container{}, err
-	}
-	svc, err := p.service(snap, service)
+	svc, err := p.discoverService(ctx, service)
 	if err != nil {
 		return Container{}, err
 	}

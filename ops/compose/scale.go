@@ -49,11 +49,7 @@ func (p *Project) planScale(ctx context.Context, service string, n int) (*ScaleP
 	if n < 0 {
 		return nil, nil, &ops.Error{Msg: "a service cannot have fewer than 0 containers"}
 	}
-	snap, err := p.discover(ctx, p.eng)
-	if err != nil {
-		return nil, nil, err
-	}
-	svc, err := p.service(snap, service)
+	svc, err := p.discoverService(ctx, service)
 	if err != nil {
 		return nil, nil, err
 	}

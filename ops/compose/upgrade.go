@@ -113,11 +113,7 @@ func (p *Project) Recreate(ctx context.Context, service, image string, o Recreat
 	if o.WaitHealthy <= 0 {
 		o.WaitHealthy = DefaultWaitHealthy
 	}
-	snap, err := p.discover(ctx, p.eng)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := p.service(snap, service)
+	svc, err := p.discoverService(ctx, service)
 	if err != nil {
 		return nil, err
 	}
@@ -143,10 +139,7 @@ func (p *Project) Recreate(ctx context.Context, service, image string, o Recreat
 			}
 		}
 		out.Recovered, out.From = rc.done, rc.from
-		if snap, err = p.discover(ctx, p.eng); err != nil {
-			return out, err
-		}
-		if svc, err = p.service(snap, service); err != nil {
+		if svc, err = p.discoverService(ctx, service); err != nil {
 			return out, err
 		}
 	}
@@ -610,9 +603,9 @@ func (p *Project) waitUp(ctx context.Context, id, label string, limit time.Durat
 		case st.Health.Status == container.Healthy:
 			return nil
 		case st.Health.Status == container.Unhealthy:
-			return &ops.Error{Msg: fmt.Sprintf("%s became unhealthy %s after it started: %s", label, shortDuration(took), lastHealthOutput(st.Health))}
+			return &ops.Error{Msg: fmt.Sprintf("%s became unhealthy %s after it started: %s", label, ops.Duration(took.Round(time.Second)), lastHealthOutput(st.Health))}
 		case took >= limit:
-			return &ops.Error{Msg: fmt.Sprintf("%s did not become healthy within %s: %s", label, shortDuration(limit), lastHealthOutput(st.Health))}
+			return &ops.Error{Msg: fmt.Sprintf("%s did not become healthy within %s: %s", label, ops.Duration(limit.Round(time.Second)), lastHealthOutput(st.Health))}
 		}
 		select {
 		case <-ctx.Done():
@@ -652,19 +645,6 @@ func (p *Project) lastLogLine(ctx context.Context, id string, tty bool) string {
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	return firstLine(CleanLine(lines[len(lines)-1]), 300)
-}
-
-// shortDuration writes 2m rather than 2m0s.
-func shortDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // putBack undoes the swaps, last first, with a context of its own, and returns the
