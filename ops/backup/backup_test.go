@@ -514,7 +514,7 @@ func TestOrphanedUploadIsAbortedByTheNextBackup(t *testing.T) {
 type oldDump struct{ backup.Source }
 
 func (o oldDump) Run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(argv) == 2 && argv[0] == "pg_dump" && argv[1] == "--version" {
+	if n := len(argv); n >= 2 && argv[n-2] == "pg_dump" && argv[n-1] == "--version" {
 		_, err := io.WriteString(stdout, "pg_dump (PostgreSQL) 13.16\n")
 		return err
 	}

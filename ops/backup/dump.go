@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,8 +32,9 @@ type preflight struct {
 	serverVersion string
 	serverMajor   int
 	dumpVersion   string
-	owner         string // the database's owner
-	tableBytes    int64  // heap and TOAST of the tables pg_dump will read
+	dumpCmd       []string // how to run pg_dump: bufferedDump, or plain
+	owner         string   // the database's owner
+	tableBytes    int64    // heap and TOAST of the tables pg_dump will read
 	expected      int64
 	estimate      bool
 	first         bool // no earlier successful backup: run the canary
@@ -154,7 +156,7 @@ func (s *Service) stream(ctx context.Context, key string, pre preflight, live *L
 	defer cancelDump()
 	dumped := make(chan error, 1)
 	go func() {
-		args := []string{"pg_dump", "-Fc", "-Z0", "--lock-wait-timeout=300000", "-U", s.o.Source.User(), "-d", s.o.Database}
+		args := append(slices.Clip(pre.dumpCmd), "-Fc", "-Z0", "--lock-wait-timeout=300000", "-U", s.o.Source.User(), "-d", s.o.Database)
 		err := s.o.Source.Run(dumpCtx, args, nil, io.MultiWriter(counter{&live.raw}, obs, tableWatcher{live, obs}, enc), stderr)
 		if err == nil {
 			err = enc.Close()
@@ -291,6 +293,14 @@ func (l *Live) Line(now time.Time) string {
 	return b.String()
 }
 
+// bufferedDump runs pg_dump with a 1 MiB output buffer. pg_dump writes its archive
+// through stdio, which buffers a pipe one page (4 KiB) at a time: half a million writes
+// for 2 GB, each waking the reader. stdbuf (coreutils) sets the buffer where it exists.
+// Measured on the 2.2 GB bench dump read as fast as it comes: pg_dump and its reader
+// took 7.2 CPU-seconds, 2.9 with this and the host source's 1 MiB pipe. In a backup it
+// shows where compression keeps up (level fastest: 13.8 s → 12.6 s on 2 cores).
+var bufferedDump = []string{"stdbuf", "-o1M", "pg_dump"}
+
 var versionNumber = regexp.MustCompile(`(\d+)(?:\.(\d+))?`)
 
 // probe asks the server its version and size, and pg_dump its version.
@@ -313,9 +323,16 @@ func (s *Service) probe(ctx context.Context) (preflight, error) {
 	pre.tableBytes, _ = strconv.ParseInt(rows[0][2], 10, 64)
 	pre.owner = rows[0][3]
 
+	pre.dumpCmd = bufferedDump
 	var out, errb strings.Builder
-	if err := s.o.Source.Run(ctx, []string{"pg_dump", "--version"}, nil, &out, &errb); err != nil {
-		return pre, programError("pg_dump --version", err, errb.String())
+	if s.o.Source.Run(ctx, append(slices.Clip(bufferedDump), "--version"), nil, &out, &errb) != nil {
+		// No stdbuf where pg_dump runs (Alpine's busybox has none): plain pg_dump.
+		pre.dumpCmd = []string{"pg_dump"}
+		out.Reset()
+		errb.Reset()
+		if err := s.o.Source.Run(ctx, []string{"pg_dump", "--version"}, nil, &out, &errb); err != nil {
+			return pre, programError("pg_dump --version", err, errb.String())
+		}
 	}
 	pre.dumpVersion = strings.TrimSpace(out.String())
 	if m := versionNumber.FindStringSubmatch(pre.dumpVersion); m != nil {

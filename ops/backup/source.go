@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/tootops/tootops/ops"
@@ -57,23 +58,33 @@ type HostSource struct {
 	Address  string // host:port
 	Role     string
 	Password string
-	// BinDir holds pg_dump, pg_restore and psql; "" looks them up on PATH.
+	// BinDir holds pg_dump, pg_restore and psql; "" looks them up on PATH. It goes
+	// first on the programs' PATH too, for a wrapper such as stdbuf to find them.
 	BinDir string
 }
 
+// pipeSize is the kernel buffer of the pipe a program's output is read from: with 1 MiB
+// (Linux's limit for unprivileged processes) pg_dump's 1 MiB writes go through whole
+// instead of in 64 KiB pieces, each a wake-up of both sides.
+const pipeSize = 1 << 20
+
 func (s *HostSource) Run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	name := argv[0]
+	env := os.Environ()
 	if s.BinDir != "" {
-		name = s.BinDir + "/" + name
+		if p := filepath.Join(s.BinDir, name); isExecutable(p) {
+			name = p
+		}
+		env = append(env, "PATH="+s.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	}
 	cmd := exec.CommandContext(ctx, name, argv[1:]...)
 	host, port, _ := net.SplitHostPort(s.Address)
-	cmd.Env = append(os.Environ(), "PGHOST="+host, "PGPORT="+port, "PGUSER="+s.Role, "PGCONNECT_TIMEOUT=10")
+	cmd.Env = append(env, "PGHOST="+host, "PGPORT="+port, "PGUSER="+s.Role, "PGCONNECT_TIMEOUT=10")
 	if s.Password != "" {
 		cmd.Env = append(cmd.Env, "PGPASSWORD="+s.Password)
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	err := cmd.Run()
+	cmd.Stdin, cmd.Stderr = stdin, stderr
+	err := runReading(cmd, stdout)
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
@@ -86,6 +97,39 @@ func (s *HostSource) Run(ctx context.Context, argv []string, stdin io.Reader, st
 		return &ops.Error{Msg: argv[0] + " is not installed on this host", Hint: `source = "host" runs PostgreSQL's client programs here: install postgresql-client of the server's major version`, Err: err}
 	}
 	return fmt.Errorf("%s: %w", argv[0], err)
+}
+
+// runReading runs cmd with its output copied to stdout through a large pipe in large
+// reads (exec's own copy uses a 64 KiB pipe and 32 KiB reads). Like exec, it reports
+// the program's failure before a failed write to stdout, which makes the program's
+// next write fail (EPIPE).
+func runReading(cmd *exec.Cmd, stdout io.Writer) error {
+	if _, ok := stdout.(*os.File); ok || stdout == nil {
+		cmd.Stdout = stdout
+		return cmd.Run()
+	}
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if f, ok := pipe.(*os.File); ok {
+		setPipeSize(f, pipeSize) // best effort: a smaller pipe only costs CPU
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// struct{io.Reader} hides *os.File's WriteTo, which would copy 32 KiB at a time.
+	_, copyErr := io.CopyBuffer(stdout, struct{ io.Reader }{pipe}, make([]byte, 256<<10))
+	pipe.Close()
+	if err := cmd.Wait(); err != nil {
+		return err
+	}
+	return copyErr
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 func (s *HostSource) Where() string { return "this host, connecting to " + s.Address }
