@@ -19,6 +19,8 @@
 #                   is: the SDK (like awscli) then sends parts unsigned, TLS protecting
 #                   them, instead of hashing every part for the signature as over HTTP
 #   KEEP=1          leave PostgreSQL, versitygw and the run directory up at the end
+#   REF=REV         also build the bot at git revision REV and run it in every round right
+#                   after this one (its own state and S3 prefix): old and new side by side
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -29,6 +31,7 @@ BENCH_DIR=${BENCH_DIR:-/var/tmp/tootops-bench}
 COMPRESSION=${COMPRESSION:-default}
 KEEP=${KEEP:-0}
 TLS=${TLS:-0}
+REF=${REF:-}
 PGBIN=/usr/lib/postgresql/15/bin
 AWS=/usr/bin/aws
 DB=bench
@@ -103,6 +106,14 @@ trap 'exit 130' INT TERM
 # ---- the bot -------------------------------------------------------------------------
 log "building the bot"
 CGO_ENABLED=0 go build -trimpath -o "$work/bot" ./cmd/bot 2>"$work/build.log" || { show "$work/build.log"; die "go build ./cmd/bot"; }
+if [ -n "$REF" ]; then
+	log "building the bot at $REF (REF)"
+	git worktree add -q --detach "$work/ref-src" "$REF" 2>"$work/build.log" || { show "$work/build.log"; die "git worktree add $REF"; }
+	(cd "$work/ref-src" && CGO_ENABLED=0 go build -trimpath -o "$work/ref-bot" ./cmd/bot) 2>"$work/build.log" ||
+		{ show "$work/build.log"; die "go build ./cmd/bot at $REF"; }
+	ref_name=$(git rev-parse --short "$REF")
+	git worktree remove --force "$work/ref-src"
+fi
 
 # ---- PostgreSQL ------------------------------------------------------------------------
 PGPORT=$(free_port)
@@ -236,13 +247,21 @@ path = "$work/state.db"
 [log]
 level = "warn"
 TOML
+sed -e "s|^prefix = .*|prefix = \"ref\"|" -e "s|^path = .*state.db\"|path = \"$work/ref-state.db\"|" "$work/bench.toml" >"$work/ref.toml"
 export TOOTOPS_S3_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID TOOTOPS_S3_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 
 # ---- the variants ----------------------------------------------------------------------
-# Each prints "SECONDS [BYTES [RSS_KIB]]" on stdout.
+# Each prints "SECONDS [BYTES [RSS_KIB]]" on stdout; floor and bot also write the CPU time
+# the whole machine spent meanwhile to $work/cpu (CPU-seconds, all processes: PostgreSQL,
+# pg_dump, the bot, versitygw). Over 2 cores a run cannot take less than half of that.
+busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; } # non-idle jiffies
+cpu_since() { awk -v a="$1" -v b="$(busy)" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", (b-a)/hz}' >"$work/cpu"; }
 floor() { # also records pg_dump's own peak RSS, to tell it apart from the bot's
+	local b0
+	b0=$(busy)
 	/usr/bin/time -o "$work/t" -f '%e %M' pg_dump -Fc -Z0 "$DB" >/dev/null 2>"$work/floor.err" ||
 		{ show "$work/floor.err"; die "floor: pg_dump -Fc -Z0 > /dev/null"; }
+	cpu_since "$b0"
 	read -r s kib <"$work/t"
 	echo "$s 0 $kib"
 }
@@ -267,34 +286,52 @@ info() {
 	rm -f "$work/z1.dump"
 	echo "$s $size"
 }
+# bot RUN [BINARY CONFIG PREFIX]: the bot's backup, by default this checkout's.
 bot() {
-	local out=$work/bot-$1.out s kib key size
-	if ! printf 'backup\n' | /usr/bin/time -o "$work/t" -f '%e %M' "$work/bot" console --config "$work/bench.toml" >"$out" 2>&1 ||
+	local out=$work/bot-$1.out s kib key size b0 bin=${2:-$work/bot} cfg=${3:-$work/bench.toml} prefix=${4:-tootops}
+	b0=$(busy)
+	if ! printf 'backup\n' | /usr/bin/time -o "$work/t" -f '%e %M' "$bin" console --config "$cfg" >"$out" 2>&1 ||
 		! grep -q 'Backup OK:' "$out"; then
 		echo "--- bot output (run $1), verbatim ---" >&2; cat "$out" >&2; echo "---" >&2
 		die "tootops backup: no 'Backup OK:' line"
 	fi
+	cpu_since "$b0"
 	read -r s kib <"$work/t"
-	key=$(s3 s3 ls --recursive "s3://$BUCKET/tootops/" 2>"$work/ls.err" | awk '$4 ~ /\.dump$/ {print $4}' | sort | tail -n1) ||
+	key=$(s3 s3 ls --recursive "s3://$BUCKET/$prefix/" 2>"$work/ls.err" | awk '$4 ~ /\.dump$/ {print $4}' | sort | tail -n1) ||
 		{ show "$work/ls.err"; die "aws s3 ls after the bot's backup"; }
-	[ -n "$key" ] || { cat "$out" >&2; die "the bot said OK but no .dump is under s3://$BUCKET/tootops/"; }
+	[ -n "$key" ] || { cat "$out" >&2; die "the bot said OK but no .dump is under s3://$BUCKET/$prefix/"; }
 	size=$(s3 s3api head-object --bucket "$BUCKET" --key "$key" --query ContentLength --output text 2>"$work/ls.err") ||
 		{ show "$work/ls.err"; die "head-object $key"; }
 	echo "$s $size $kib"
 }
 
+# run_bot RUN / run_ref RUN: one backup by this checkout's bot / REF's, recorded.
+run_bot() {
+	local s b k
+	bot "$1" >"$work/r"; read -r s b k <"$work/r"; b_s+=("$s") b_b+=("$b") b_rss+=("$k") b_cpu+=("$(cat "$work/cpu")") b_rf+=("$(div "$s" "$fs")")
+	log "run $1/$RUNS bot    ${s} s $(mb "$b") $((k / 1024)) MiB $(cat "$work/cpu") CPU-s; $(grep -m1 'Backup OK:' "$work/bot-$1.out" | sed 's/^.*Backup OK:/Backup OK:/')"
+}
+run_ref() {
+	local s b k
+	bot "ref-$1" "$work/ref-bot" "$work/ref.toml" ref >"$work/r"; read -r s b k <"$work/r"
+	r_s+=("$s") r_b+=("$b") r_rss+=("$k") r_cpu+=("$(cat "$work/cpu")") r_rf+=("$(div "$s" "$fs")")
+	log "run $1/$RUNS ref    ${s} s $(mb "$b") $((k / 1024)) MiB $(cat "$work/cpu") CPU-s ($ref_name)"
+}
+
 log "warm-up: one unmeasured pg_dump -Fc -Z0 > /dev/null"
 floor >/dev/null
-declare -a f_s=() f_rss=() a_s=() a_b=() i_s=() i_b=() b_s=() b_b=() b_rss=()
+declare -a f_s=() f_rss=() f_cpu=() a_s=() a_b=() i_s=() i_b=() b_s=() b_b=() b_rss=() b_cpu=() b_rf=()
+declare -a r_s=() r_b=() r_rss=() r_cpu=() r_rf=()
 for r in $(seq "$RUNS"); do
-	floor >"$work/r"; read -r s _ k <"$work/r"; f_s+=("$s") f_rss+=("$k")
+	floor >"$work/r"; read -r s _ k <"$work/r"; f_s+=("$s") f_rss+=("$k") f_cpu+=("$(cat "$work/cpu")")
+	fs=$s
 	log "run $r/$RUNS floor  ${s} s"
 	anchor "$r" >"$work/r"; read -r s b <"$work/r"; a_s+=("$s") a_b+=("$b")
 	log "run $r/$RUNS anchor ${s} s $(mb "$b")"
 	info >"$work/r"; read -r s b <"$work/r"; i_s+=("$s") i_b+=("$b")
 	log "run $r/$RUNS info   ${s} s $(mb "$b")"
-	bot "$r" >"$work/r"; read -r s b k <"$work/r"; b_s+=("$s") b_b+=("$b") b_rss+=("$k")
-	log "run $r/$RUNS bot    ${s} s $(mb "$b") $((k / 1024)) MiB; $(grep -m1 'Backup OK:' "$work/bot-$r.out" | sed 's/^.*Backup OK:/Backup OK:/')"
+	# With REF, the two bots take turns at going first, so neither always follows the other.
+	if [ -n "$REF" ] && [ $((r % 2)) = 0 ]; then run_ref "$r"; run_bot "$r"; else run_bot "$r"; [ -z "$REF" ] || run_ref "$r"; fi
 done
 
 # The last backup, proven: downloaded, decompressed and restored into a scratch database
@@ -332,3 +369,14 @@ printf 'ratios: time tootops/anchor %s (≤ 0.70 %s) · time tootops/floor %s (�
 	"$rt_a" "$(verdict "$rt_a" 0.70)" "$rt_f" "$(verdict "$rt_f" 1.60)" "$rs_a" "$(verdict "$rs_a" 1.00)" "$RSS_MIB" "$(verdict "$RSS_MIB" 64)"
 printf 'info:   pg_dump -Z1 file / tootops: time %s, size %s\n' \
 	"$(div "$I" "$T")" "$(div "$IB" "$TB")"
+# The floor drifts with the machine's other load; a ratio within one round (the floor run
+# just before the bot's) cancels slow drift.
+printf 'per round: tootops/floor %s · median %s\n' "${b_rf[*]}" "$(median "${b_rf[@]}")"
+printf 'CPU-seconds, whole machine (medians): floor %s · tootops %s, so at least %s s on %s cores\n' \
+	"$(median "${f_cpu[@]}")" "$(median "${b_cpu[@]}")" "$(awk -v c="$(median "${b_cpu[@]}")" -v n="$(nproc)" 'BEGIN{printf "%.1f", c/n}')" "$(nproc)"
+if [ -n "$REF" ]; then
+	RT=$(median "${r_s[@]}")
+	printf 'ref %s: %s s (runs %s), object %s, peak RSS %s MiB, %s CPU-s · per round ref/floor %s · median %s · tootops/ref %s\n' \
+		"$ref_name" "$RT" "${r_s[*]}" "$(mb "$(median "${r_b[@]}")")" "$(awk -v k="$(median "${r_rss[@]}")" 'BEGIN{printf "%.0f", k/1024}')" \
+		"$(median "${r_cpu[@]}")" "${r_rf[*]}" "$(median "${r_rf[@]}")" "$(div "$T" "$RT")"
+fi
