@@ -72,8 +72,8 @@ func (s *HostSource) Run(ctx context.Context, argv []string, stdin io.Reader, st
 	name := argv[0]
 	env := os.Environ()
 	if s.BinDir != "" {
-		if p := filepath.Join(s.BinDir, name); isExecutable(p) {
-			name = p
+		if p, err := exec.LookPath(filepath.Join(s.BinDir, name)); err == nil {
+			name = p // BinDir's own program; others (stdbuf) come from PATH
 		}
 		env = append(env, "PATH="+s.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	}
@@ -125,11 +125,6 @@ func runReading(cmd *exec.Cmd, stdout io.Writer) error {
 		return err
 	}
 	return copyErr
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 func (s *HostSource) Where() string { return "this host, connecting to " + s.Address }
