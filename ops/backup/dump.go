@@ -305,11 +305,24 @@ var versionNumber = regexp.MustCompile(`(\d+)(?:\.(\d+))?`)
 
 // probe asks the server its version and size, and pg_dump its version.
 func (s *Service) probe(ctx context.Context) (preflight, error) {
+	// The server and pg_dump are asked at once: through `docker exec` each program
+	// costs an exec's round trips, and neither answer depends on the other.
+	type dumpProbe struct {
+		cmd     []string
+		version string
+		err     error
+	}
+	probed := make(chan dumpProbe, 1)
+	go func() {
+		cmd, version, err := s.dumpProgram(ctx)
+		probed <- dumpProbe{cmd, version, err}
+	}()
 	var pre preflight
 	rows, err := query(ctx, s.o.Source, s.o.Database, `SELECT current_setting('server_version_num'), current_setting('server_version'),
   (SELECT coalesce(sum(pg_table_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'),
   (SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database WHERE datname = current_database())`)
+	dump := <-probed
 	if err != nil {
 		return pre, &ops.Error{Msg: "cannot reach database " + s.o.Database + " (" + s.o.Source.Where() + "): " + ops.SafeText(err),
 			Hint: "check [backup] database and source; `bot check` tests the connection"}
@@ -323,18 +336,10 @@ func (s *Service) probe(ctx context.Context) (preflight, error) {
 	pre.tableBytes, _ = strconv.ParseInt(rows[0][2], 10, 64)
 	pre.owner = rows[0][3]
 
-	pre.dumpCmd = bufferedDump
-	var out, errb strings.Builder
-	if s.o.Source.Run(ctx, append(slices.Clip(bufferedDump), "--version"), nil, &out, &errb) != nil {
-		// No stdbuf where pg_dump runs (Alpine's busybox has none): plain pg_dump.
-		pre.dumpCmd = []string{"pg_dump"}
-		out.Reset()
-		errb.Reset()
-		if err := s.o.Source.Run(ctx, []string{"pg_dump", "--version"}, nil, &out, &errb); err != nil {
-			return pre, programError("pg_dump --version", err, errb.String())
-		}
+	if dump.err != nil {
+		return pre, dump.err
 	}
-	pre.dumpVersion = strings.TrimSpace(out.String())
+	pre.dumpCmd, pre.dumpVersion = dump.cmd, dump.version
 	if m := versionNumber.FindStringSubmatch(pre.dumpVersion); m != nil {
 		if major, _ := strconv.Atoi(m[1]); major < pre.serverMajor {
 			return pre, &ops.Error{
@@ -344,6 +349,22 @@ func (s *Service) probe(ctx context.Context) (preflight, error) {
 		}
 	}
 	return pre, nil
+}
+
+// dumpProgram finds how to run pg_dump where the source runs programs, and its version:
+// under stdbuf (bufferedDump) where stdbuf exists, else plain.
+func (s *Service) dumpProgram(ctx context.Context) (cmd []string, version string, err error) {
+	var out, errb strings.Builder
+	if s.o.Source.Run(ctx, append(slices.Clip(bufferedDump), "--version"), nil, &out, &errb) == nil {
+		return bufferedDump, strings.TrimSpace(out.String()), nil
+	}
+	// No stdbuf where pg_dump runs (Alpine's busybox has none): plain pg_dump.
+	out.Reset()
+	errb.Reset()
+	if err := s.o.Source.Run(ctx, []string{"pg_dump", "--version"}, nil, &out, &errb); err != nil {
+		return nil, "", programError("pg_dump --version", err, errb.String())
+	}
+	return []string{"pg_dump"}, strings.TrimSpace(out.String()), nil
 }
 
 // Probe checks that the database answers and pg_dump can dump it, for `bot check`.
