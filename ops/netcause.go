@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -49,7 +50,7 @@ func NetCause(err error) (cause, hint string, ok bool) {
 		return "TLS: invalid certificate: " + invalid.Error(), "the server's certificate chain must be valid for TLS servers", true
 	case errors.As(err, &verr):
 		return "TLS: the certificate was rejected", "the bot's log has the details", true
-	case errors.As(err, &record):
+	case errors.As(err, &record), strings.Contains(err.Error(), plainHTTPAnswer):
 		return "TLS: the server does not speak TLS there", "use http:// for a plain HTTP port, or the HTTPS port", true
 	case errors.As(err, &alert):
 		return "TLS: the server ended the handshake (" + alert.Error() + ")", "the server refuses the bot's TLS connection: check its TLS settings", true
@@ -62,6 +63,10 @@ func NetCause(err error) (cause, hint string, ok bool) {
 	}
 	return "", "", false
 }
+
+// plainHTTPAnswer is net/http's error when an https:// request reaches a plain HTTP
+// server: it replaces the tls.RecordHeaderError, so only its text tells.
+const plainHTTPAnswer = "server gave HTTP response to HTTPS client"
 
 // remoteAddr is the address a failed dial or read was talking to, as net.OpError
 // records it.

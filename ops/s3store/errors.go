@@ -2,15 +2,14 @@ package s3store
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/tootops/tootops/ops"
 )
 
 // Sentinels for errors.Is.
@@ -94,13 +93,6 @@ func (s *Store) describe(what string, err error) *Error {
 		api  smithy.APIError
 		resp *smithyhttp.ResponseError
 		send *smithyhttp.RequestSendError
-		dns  *net.DNSError
-		op   *net.OpError
-		cve  *tls.CertificateVerificationError
-		uae  x509.UnknownAuthorityError
-		hne  x509.HostnameError
-		cie  x509.CertificateInvalidError
-		rhe  tls.RecordHeaderError
 	)
 	status := 0
 	if errors.As(err, &resp) {
@@ -111,25 +103,38 @@ func (s *Store) describe(what string, err error) *Error {
 		e.Msg = what + " cancelled"
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Msg = what + " timed out"
-	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &hne), errors.As(err, &cie):
-		e.Msg, e.Kind = "the S3 endpoint's TLS certificate is not trusted", ErrUnreachable
-		e.Hint = "check endpoint, or give ca_file for a private CA"
-	case errors.As(err, &rhe):
-		e.Msg, e.Kind = "the S3 endpoint does not speak TLS", ErrUnreachable
-		e.Hint = "use an http:// endpoint, or fix the port"
 	case errors.As(err, &api):
 		e.describeAPI(s.bucket, what, api.ErrorCode(), status)
-	case errors.As(err, &send), errors.As(err, &dns), errors.As(err, &op):
-		e.Msg, e.Kind = "S3 endpoint unreachable", ErrUnreachable
-		e.Hint = "check endpoint and the network"
 	case strings.Contains(err.Error(), "get identity"):
-		// The SDK could not get credentials: the default chain found none.
+		// The SDK could not get credentials: the default chain found none. Before the network
+		// cases: the chain's last try, EC2's metadata service, fails on the network.
 		e.Msg, e.Kind = "no S3 credentials found", ErrCredentials
 		e.Hint = "set access_key_id and secret_access_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+	case netFailure(err, &send):
+		// The same words as for Mastodon and `bot check` (ops.NetCause), after what
+		// the bot was reaching.
+		cause, hint, ok := ops.NetCause(err)
+		if !ok {
+			cause, hint = "no answer", "check endpoint and the network"
+		}
+		if strings.HasPrefix(cause, "TLS: ") {
+			hint = "check endpoint, or give ca_file for a private CA; " + hint
+		}
+		e.Msg, e.Kind, e.Hint = "S3 endpoint unreachable: "+cause, ErrUnreachable, hint
 	default:
 		e.Msg = what + " failed"
 	}
 	return e
+}
+
+// netFailure is whether err is a failure to get an HTTP answer at all: the SDK's send
+// error, or a network or TLS error that ops.NetCause knows.
+func netFailure(err error, send **smithyhttp.RequestSendError) bool {
+	if errors.As(err, send) {
+		return true
+	}
+	_, _, ok := ops.NetCause(err)
+	return ok
 }
 
 func (e *Error) describeAPI(bucket, what, code string, status int) {

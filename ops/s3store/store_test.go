@@ -575,17 +575,21 @@ func TestReachability(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = st.Head(t.Context(), "k")
-		if !errors.Is(err, s3store.ErrUnreachable) || !strings.HasPrefix(err.Error(), "S3 endpoint unreachable: ") {
-			t.Errorf("Head = %v, want S3 endpoint unreachable", err)
-		}
+		wantUnreachable(t, err, "S3 endpoint unreachable: connection refused by 127.0.0.1:", "nothing listens there")
 	})
 	srv := lab.S3(t, lab.S3Options{TLS: true})
 	t.Run("untrusted certificate", func(t *testing.T) {
 		st := newStore(t, srv, func(c *s3store.Config) { c.RootCAs, c.MaxAttempts = nil, 1 })
 		err := st.Put(t.Context(), "k", nil, "")
-		if !errors.Is(err, s3store.ErrUnreachable) || !strings.Contains(err.Error(), "TLS certificate is not trusted") {
-			t.Errorf("Put = %v", err)
-		}
+		wantUnreachable(t, err, "S3 endpoint unreachable: TLS: certificate signed by unknown authority", "give ca_file for a private CA")
+	})
+	t.Run("https to a plain HTTP port", func(t *testing.T) {
+		plain := lab.S3(t, lab.S3Options{})
+		st := newStore(t, plain, func(c *s3store.Config) {
+			c.Endpoint, c.MaxAttempts = strings.Replace(c.Endpoint, "http://", "https://", 1), 1
+		})
+		_, err := st.Head(t.Context(), "k")
+		wantUnreachable(t, err, "S3 endpoint unreachable: TLS: the server does not speak TLS there", "use http://")
 	})
 	t.Run("AWS_CA_BUNDLE", func(t *testing.T) {
 		// The SDK appends AWS_CA_BUNDLE to its own client's roots, and fails on a plain
@@ -667,5 +671,18 @@ func TestUploadMemory(t *testing.T) {
 		float64(base)/mib, float64(peak)/mib, float64(grew)/mib, float64(grew)/part)
 	if limit := int64(part * ((conc+2)*2 + 2)); grew > limit {
 		t.Errorf("heap grew %d MiB, more than %d MiB", grew/mib, limit/mib)
+	}
+}
+
+// wantUnreachable checks that err is ErrUnreachable and that the admin's text (message
+// and hint) starts with msg and holds hint.
+func wantUnreachable(t *testing.T, err error, msg, hint string) {
+	t.Helper()
+	var e *s3store.Error
+	if !errors.Is(err, s3store.ErrUnreachable) || !errors.As(err, &e) {
+		t.Fatalf("err = %v, want ErrUnreachable", err)
+	}
+	if !strings.HasPrefix(e.Msg, msg) || !strings.Contains(e.Hint, hint) {
+		t.Errorf("err = %q — %q, want %q… — …%q…", e.Msg, e.Hint, msg, hint)
 	}
 }
