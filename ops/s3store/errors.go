@@ -98,6 +98,7 @@ func (s *Store) describe(what string, err error) *Error {
 	if errors.As(err, &resp) {
 		status = resp.HTTPStatusCode()
 	}
+	cause, hint, isNet := ops.NetCause(err)
 	switch {
 	case errors.Is(err, context.Canceled):
 		e.Msg = what + " cancelled"
@@ -110,11 +111,10 @@ func (s *Store) describe(what string, err error) *Error {
 		// cases: the chain's last try, EC2's metadata service, fails on the network.
 		e.Msg, e.Kind = "no S3 credentials found", ErrCredentials
 		e.Hint = "set access_key_id and secret_access_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-	case netFailure(err, &send):
+	case isNet || errors.As(err, &send):
 		// The same words as for Mastodon and `bot check` (ops.NetCause), after what
 		// the bot was reaching.
-		cause, hint, ok := ops.NetCause(err)
-		if !ok {
+		if !isNet {
 			cause, hint = "no answer", "check endpoint and the network"
 		}
 		if strings.HasPrefix(cause, "TLS: ") {
@@ -125,16 +125,6 @@ func (s *Store) describe(what string, err error) *Error {
 		e.Msg = what + " failed"
 	}
 	return e
-}
-
-// netFailure is whether err is a failure to get an HTTP answer at all: the SDK's send
-// error, or a network or TLS error that ops.NetCause knows.
-func netFailure(err error, send **smithyhttp.RequestSendError) bool {
-	if errors.As(err, send) {
-		return true
-	}
-	_, _, ok := ops.NetCause(err)
-	return ok
 }
 
 func (e *Error) describeAPI(bucket, what, code string, status int) {
